@@ -1,0 +1,1 @@
+"""Reference models for Galaxy Sommelier: DINOv2 regressors and simple baselines."""

@@ -1,0 +1,17 @@
+"""User-facing errors: what went wrong, where, and how to fix it.
+
+The CLI prints a `SommelierError` as one clear message and exits non-zero; any other exception
+is a bug in this package and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class SommelierError(Exception):
+    """Bad input or a failed step the user can fix."""
+
+    exit_code = 2
+
+
+class ValidationError(SommelierError):
+    """A submission, table or dataset does not follow the benchmark's format."""

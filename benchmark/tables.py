@@ -1,0 +1,43 @@
+"""Read and write the plain tables (CSV or Parquet) that flow between stages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import atomic_path
+from .errors import SommelierError
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def read_table(path: str | os.PathLike, *, what: str = "table") -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every failure into a clear `SommelierError`."""
+    path = Path(path)
+    if path.suffix not in TABLE_SUFFIXES:
+        raise SommelierError(f"{what} {path}: unsupported file type {path.suffix!r}; "
+                             f"use one of {', '.join(TABLE_SUFFIXES)}")
+    if not path.is_file():
+        raise SommelierError(f"{what} {path}: no such file")
+    try:
+        if path.suffix == ".csv":
+            return pd.read_csv(path, dtype={"id_str": str}, keep_default_na=True)
+        return pd.read_parquet(path)
+    except Exception as exc:  # any parser failure is bad input, not a bug
+        raise SommelierError(f"{what} {path}: cannot be read as {path.suffix[1:]} "
+                             f"({type(exc).__name__}: {exc})") from exc
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write CSV or Parquet by suffix, atomically."""
+    path = Path(path)
+    if path.suffix not in TABLE_SUFFIXES:
+        raise SommelierError(f"{path}: unsupported file type {path.suffix!r}; "
+                             f"use one of {', '.join(TABLE_SUFFIXES)}")
+    with atomic_path(path) as tmp:
+        if path.suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
