@@ -1,0 +1,52 @@
+"""What `score` and `evaluate` print: a per-feature table of a summary, and the legacy table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tabulate import tabulate
+
+from .metrics import METRICS
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f"{value:.{digits}f}"
+
+
+def _estimate(value: float | None, std: float | None = None, ci: list | None = None) -> str:
+    """`value ± std [lo, hi]`, leaving out what is absent."""
+    text = _num(value)
+    if std is not None:
+        text += f" ± {_num(std)}"
+    if ci is not None:
+        text += f" [{_num(ci[0])}, {_num(ci[1])}]"
+    return text
+
+
+def _cell(block: dict[str, Any], metric: str) -> str:
+    return _estimate(block[metric], (block.get("std") or {}).get(metric),
+                     (block.get("ci") or {}).get(metric))
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """Rows: features then macro; columns: every metric (with ± seed std and [95% CI])."""
+    blocks = list(summary["features"].items()) + [("macro", summary["macro"])]
+    rows = [[name] + [_cell(block, m) for m in METRICS] + [block["n"]] for name, block in blocks]
+    headers = ["feature"] + [METRICS[m].label for m in METRICS] + ["n"]
+    primary, worst = summary["primary"], summary["worst_feature"]
+    return (tabulate(rows, headers=headers, disable_numparse=True) +
+            f"\nprimary ({primary['aggregate']} {primary['metric']}): "
+            f"{_estimate(primary['value'], primary.get('std'), primary['ci'])}"
+            f"\nworst feature: {worst['feature']} (r = {_num(worst['pearson_r'])})")
+
+
+def legacy_table(legacy: dict[str, Any]) -> str:
+    """The original study's numbers: per feature r/MSE/MAE, then the pooled ones."""
+    rows = [[f, _num(v["pearson_r"], 6), _num(v["mse"], 6), _num(v["mae"], 6)]
+            for f, v in legacy["features"].items()]
+    return (tabulate(rows, headers=["feature", "r", "MSE", "MAE"], disable_numparse=True) +
+            f"\nlegacy pooled (flattened): r = {_num(legacy['overall_r'], 6)}, "
+            f"'R2' (= r^2) = {_num(legacy['overall_r2'], 6)}, MAE = {_num(legacy['mae'], 6)}, "
+            f"MSE = {_num(legacy['mse'], 6)}, n = {legacy['n']}")

@@ -1,0 +1,142 @@
+"""How predictions are compared with vote fractions: the metric registry and its bootstrap.
+
+Every metric is a function of eight weighted sums per feature (count, the two centred means,
+their squares and cross product, absolute and squared errors). A point estimate weights each
+galaxy 1 (or 0 where the feature is not scored); a bootstrap replicate weights it by how often
+it was drawn. So all replicates of all metrics are one matrix product, which is what makes a
+1,000-draw bootstrap of a 70,845-galaxy submission sub-second.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Callable, Iterator, Mapping
+
+import numpy as np
+
+#: The weighted sums a metric may use, in the column order of `design_matrix`.
+SUMS: tuple[str, ...] = ("n", "pred", "truth", "pred2", "truth2", "cross", "abs_err", "sq_err")
+
+#: Replicates drawn at once; bounds memory to about 60 MB for a UKIDSS-sized table.
+BOOTSTRAP_CHUNK = 100
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Weighted means per feature (shape (..., F)) from which every metric follows."""
+
+    n: np.ndarray
+    mean_pred: np.ndarray
+    mean_truth: np.ndarray
+    var_pred: np.ndarray
+    var_truth: np.ndarray
+    cov: np.ndarray
+    mae: np.ndarray
+    mse: np.ndarray
+
+    @classmethod
+    def from_sums(cls, sums: np.ndarray, features: int) -> "Moments":
+        """`sums` has shape (..., len(SUMS) * features), as `weights @ design_matrix(...)`."""
+        s = dict(zip(SUMS, np.moveaxis(sums.reshape(sums.shape[:-1] + (len(SUMS), features)),
+                                       -2, 0)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n = s["n"]
+            mx, my = s["pred"] / n, s["truth"] / n
+            return cls(n=n, mean_pred=mx, mean_truth=my,
+                       var_pred=s["pred2"] / n - mx * mx, var_truth=s["truth2"] / n - my * my,
+                       cov=s["cross"] / n - mx * my, mae=s["abs_err"] / n, mse=s["sq_err"] / n)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One registry entry: how a metric follows from the moments, and how to read it."""
+
+    name: str
+    label: str
+    higher_is_better: bool
+    formula: Callable[[Moments], np.ndarray]
+    description: str
+
+
+def _pearson(m: Moments) -> np.ndarray:
+    # Clip rounding noise so a perfect prediction gives exactly |r| <= 1.
+    return np.clip(m.cov / np.sqrt(m.var_pred * m.var_truth), -1.0, 1.0)
+
+
+METRICS: Mapping[str, Metric] = MappingProxyType({m.name: m for m in (
+    Metric("pearson_r", "Pearson r", True, _pearson,
+           "linear correlation of predicted and volunteer fractions"),
+    Metric("r2", "R²", True, lambda m: 1.0 - m.mse / m.var_truth,
+           "coefficient of determination, 1 - SSE/SST (not the square of r)"),
+    Metric("mae", "MAE", False, lambda m: m.mae, "mean absolute error"),
+    Metric("rmse", "RMSE", False, lambda m: np.sqrt(m.mse), "root mean squared error"),
+    Metric("mse", "MSE", False, lambda m: m.mse, "mean squared error"),
+)})
+
+
+def design_matrix(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per-galaxy terms (n, len(SUMS) * F) whose weighted column sums give `Moments`.
+
+    Values are centred on each feature's scored mean first, so the variance and covariance
+    sums do not cancel catastrophically. Unscored cells contribute nothing.
+    """
+    w = mask.astype(np.float64)
+    y = np.where(mask, truth, 0.0)
+    x = np.where(mask, pred, 0.0)
+    count = np.maximum(w.sum(axis=0), 1.0)
+    xc = (x - x.sum(axis=0) / count) * w
+    yc = (y - y.sum(axis=0) / count) * w
+    err = x - y
+    return np.concatenate([w, xc, yc, xc * xc, yc * yc, xc * yc, np.abs(err), err * err],
+                          axis=1)
+
+
+def point_moments(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> Moments:
+    """Moments of every feature (columns) over the scored galaxies (rows)."""
+    return Moments.from_sums(design_matrix(pred, truth, mask).sum(axis=0), pred.shape[1])
+
+
+def bootstrap_indices(n: int, draws: int, seed: int) -> Iterator[np.ndarray]:
+    """Row indices of each replicate (resampling galaxies with replacement), chunk by chunk.
+
+    The stream depends only on (n, draws, seed), so a reference implementation can replay the
+    very same replicates, and two prediction files scored against one truth table share them
+    (paired replicates, which is what lets seed means and differences get intervals).
+    """
+    rng = np.random.default_rng(seed)
+    for start in range(0, draws, BOOTSTRAP_CHUNK):
+        yield rng.integers(0, n, size=(min(BOOTSTRAP_CHUNK, draws - start), n), dtype=np.int32)
+
+
+def bootstrap_moments(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray, draws: int,
+                      seed: int) -> Moments:
+    """Moments of every replicate: shape (draws, F)."""
+    n, features = pred.shape
+    design = design_matrix(pred, truth, mask)
+    sums = np.empty((draws, design.shape[1]))
+    weights = np.empty((min(BOOTSTRAP_CHUNK, draws), n))  # reused: fresh pages cost as much
+    start = 0
+    for chunk in bootstrap_indices(n, draws, seed):
+        block = weights[:len(chunk)]
+        for row, drawn in zip(block, chunk):
+            row[:] = np.bincount(drawn, minlength=n)
+        np.matmul(block, design, out=sums[start:start + len(chunk)])
+        start += len(chunk)
+    return Moments.from_sums(sums, features)
+
+
+def evaluate(moments: Moments) -> dict[str, np.ndarray]:
+    """Every registered metric, same shape as the moments."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {name: metric.formula(moments) for name, metric in METRICS.items()}
+
+
+def percentile_interval(replicates: np.ndarray, level: float = CONFIDENCE) -> np.ndarray:
+    """Percentile bootstrap interval along axis 0: shape (2, ...); undefined replicates skipped."""
+    tail = 100 * (1 - level) / 2
+    with warnings.catch_warnings():  # an all-undefined column simply has no interval (NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(replicates, [tail, 100 - tail], axis=0)
