@@ -10,23 +10,23 @@ from tabulate import tabulate
 from .metrics import METRICS
 
 
-def _num(value: float | None, digits: int = 3) -> str:
+def number(value: float | None, digits: int = 3) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) \
         else f"{value:.{digits}f}"
 
 
-def _estimate(value: float | None, std: float | None = None, ci: list | None = None) -> str:
+def estimate(value: float | None, std: float | None = None, ci: list | None = None) -> str:
     """`value ± std [lo, hi]`, leaving out what is absent."""
-    text = _num(value)
+    text = number(value)
     if std is not None:
-        text += f" ± {_num(std)}"
+        text += f" ± {number(std)}"
     if ci is not None:
-        text += f" [{_num(ci[0])}, {_num(ci[1])}]"
+        text += f" [{number(ci[0])}, {number(ci[1])}]"
     return text
 
 
 def _cell(block: dict[str, Any], metric: str) -> str:
-    return _estimate(block[metric], (block.get("std") or {}).get(metric),
+    return estimate(block[metric], (block.get("std") or {}).get(metric),
                      (block.get("ci") or {}).get(metric))
 
 
@@ -38,15 +38,15 @@ def summary_table(summary: dict[str, Any]) -> str:
     primary, worst = summary["primary"], summary["worst_feature"]
     return (tabulate(rows, headers=headers, disable_numparse=True) +
             f"\nprimary ({primary['aggregate']} {primary['metric']}): "
-            f"{_estimate(primary['value'], primary.get('std'), primary['ci'])}"
-            f"\nworst feature: {worst['feature']} (r = {_num(worst['pearson_r'])})")
+            f"{estimate(primary['value'], primary.get('std'), primary['ci'])}"
+            f"\nworst feature: {worst['feature']} (r = {number(worst['pearson_r'])})")
 
 
 def legacy_table(legacy: dict[str, Any]) -> str:
     """The original study's numbers: per feature r/MSE/MAE, then the pooled ones."""
-    rows = [[f, _num(v["pearson_r"], 6), _num(v["mse"], 6), _num(v["mae"], 6)]
+    rows = [[f, number(v["pearson_r"], 6), number(v["mse"], 6), number(v["mae"], 6)]
             for f, v in legacy["features"].items()]
     return (tabulate(rows, headers=["feature", "r", "MSE", "MAE"], disable_numparse=True) +
-            f"\nlegacy pooled (flattened): r = {_num(legacy['overall_r'], 6)}, "
-            f"'R2' (= r^2) = {_num(legacy['overall_r2'], 6)}, MAE = {_num(legacy['mae'], 6)}, "
-            f"MSE = {_num(legacy['mse'], 6)}, n = {legacy['n']}")
+            f"\nlegacy pooled (flattened): r = {number(legacy['overall_r'], 6)}, "
+            f"'R2' (= r^2) = {number(legacy['overall_r2'], 6)}, MAE = {number(legacy['mae'], 6)}, "
+            f"MSE = {number(legacy['mse'], 6)}, n = {legacy['n']}")

@@ -1,0 +1,175 @@
+"""The leaderboard: every entry's results, grouped, ranked and rendered under `leaderboard/`.
+
+Verified entries are ranked by the primary metric (macro mean Pearson r on UKIDSS test) only
+against entries scored on the same truth data (same fingerprint; simulated and real never mix)
+and of the same track. An entry is marked tied with the leader when its 95% interval overlaps
+the leader's. Reported entries (published numbers, no predictions) are listed apart, unranked.
+Outputs are pure functions of the entries, so regenerating without a change repeats the bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from . import registry as R
+from .atomic import write_bytes, write_text
+from .errors import ValidationError
+from .evaluation import entry_fingerprint
+from .jsonfile import dumps, read_json
+from .submission import (METADATA_FILE, RESULTS_FILE, TRACKS, Submission, load_submission)
+
+OUTPUTS = {"markdown": "leaderboard.md", "json": "leaderboard.json", "html": "index.html",
+           "plot": "per_feature.png"}
+PRIMARY_TEXT = (f"macro mean Pearson r over the {len(R.BENCHMARK_FEATURES)} features on "
+                f"{R.PRIMARY_SURVEY.upper()} {R.PRIMARY_SPLIT}")
+TIE_TEXT = "its 95% interval overlaps the leader's"
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A verified entry with what the leaderboard shows of its results."""
+
+    sub: Submission
+    primary: float | None
+    ci: tuple[float, float] | None
+    std: float | None
+    features: dict[str, dict[str, Any]]  # feature -> pearson_r, ci
+    macro: dict[str, Any]
+    worst_feature: str | None
+    id_to_ood: dict[str, float | None]  # ID survey -> change of macro r
+    warnings: int
+    evaluator: str
+    rank: int = 0
+    tied: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    """Entries scored on the same truth data, one ranked list per track."""
+
+    names: tuple[str, ...]
+    fingerprint: str
+    tracks: dict[str, list[Ranked]]
+
+
+@dataclass(frozen=True)
+class Board:
+    groups: list[Group]
+    reported: list[Submission]
+
+
+def _ranked(sub: Submission, results: dict[str, Any]) -> Ranked:
+    primary = results["primary"]
+    ood = results["evaluations"][f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"]["summary"]
+    return Ranked(
+        sub=sub, primary=primary["value"],
+        ci=tuple(primary["ci"]) if primary.get("ci") else None, std=primary.get("std"),
+        features={f: {"pearson_r": ood["features"][f]["pearson_r"],
+                      "ci": (ood["features"][f].get("ci") or {}).get("pearson_r")}
+                  for f in R.BENCHMARK_FEATURES},
+        macro={k: v for k, v in ood["macro"].items() if k not in ("ci", "std")},
+        worst_feature=ood["worst_feature"]["feature"],
+        id_to_ood={s: v["macro"]["pearson_r"] for s, v in results["id_to_ood"].items()},
+        warnings=len(results["warnings"]), evaluator=results["evaluator"]["version"])
+
+
+def _load_results(sub: Submission) -> tuple[dict[str, Any], Ranked]:
+    path = sub.root / RESULTS_FILE
+    fix = f"run `sommelier evaluate {sub.root}`"
+    if not path.is_file():
+        raise ValidationError(f"{path}: no results for verified entry {sub.slug!r}; {fix}")
+    results = read_json(path, what="results")
+    try:
+        if results["submission_fingerprint"] != entry_fingerprint(sub.root):
+            raise ValidationError(f"{path}: stale, the entry's {METADATA_FILE} or predictions "
+                                  f"changed after it was evaluated; {fix} again")
+        return results, _ranked(sub, results)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValidationError(f"{path}: malformed results ({type(exc).__name__}: {exc}); "
+                              f"{fix} again") from exc
+
+
+def _order(rows: list[Ranked]) -> list[Ranked]:
+    """Rank by primary metric (undefined last), ties of value by name; mark ties with #1."""
+    rows = sorted(rows, key=lambda r: (r.primary is None, -(r.primary or 0.0),
+                                       r.sub.name.lower(), r.sub.slug))
+    leader = rows[0]
+
+    def tied(row: Ranked) -> bool:
+        if row is leader or row.primary is None:
+            return False
+        if row.ci and leader.ci:
+            return row.ci[1] >= leader.ci[0] and leader.ci[1] >= row.ci[0]
+        return row.primary == leader.primary
+    return [replace(r, rank=i, tied=tied(r)) for i, r in enumerate(rows, 1)]
+
+
+def collect(submissions: str | os.PathLike) -> Board:
+    """Read every entry folder under `submissions` (folders without submission.yaml: error)."""
+    root = Path(submissions)
+    if not root.is_dir():
+        raise ValidationError(f"{root}: no such submissions folder")
+    grouped: dict[str, tuple[set[str], list[Ranked]]] = {}
+    reported = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        sub = load_submission(folder)
+        if sub.status == "reported":
+            reported.append(sub)
+            continue
+        results, row = _load_results(sub)
+        names, rows = grouped.setdefault(results["dataset"]["fingerprint"], (set(), []))
+        names.add(str(results["dataset"]["name"]))
+        rows.append(row)
+    groups = [Group(tuple(sorted(names)), fp,
+                    {t.name: _order([r for r in rows if r.sub.track == t.name])
+                     for t in TRACKS.values() if any(r.sub.track == t.name for r in rows)})
+              for fp, (names, rows) in grouped.items()]
+    groups.sort(key=lambda g: (-sum(map(len, g.tracks.values())), g.names, g.fingerprint))
+    return Board(groups, sorted(reported, key=lambda s: (s.name.lower(), s.slug)))
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+def entry_json(row: Ranked) -> dict[str, Any]:
+    return {"rank": row.rank, "tied_with_leader": row.tied, **row.sub.metadata(),
+            "primary": {"value": row.primary, "ci": row.ci, "std": row.std},
+            "features": row.features, "macro": row.macro, "worst_feature": row.worst_feature,
+            "id_to_ood_macro_pearson_r": row.id_to_ood, "warnings": row.warnings,
+            "evaluator_version": row.evaluator}
+
+
+def reported_json(sub: Submission) -> dict[str, Any]:
+    rep = sub.reported
+    return {**sub.metadata(), "reported": {
+        "source": rep.source, "evaluated_on": rep.evaluated_on, "pearson_r": dict(rep.pearson_r),
+        "macro_pearson_r": rep.macro_pearson_r, "pooled": dict(rep.pooled),
+        "caveats": list(rep.caveats)}}
+
+
+def board_json(board: Board) -> dict[str, Any]:
+    return {"generated_by": {"name": "galaxy-sommelier", "version": __version__},
+            "primary_metric": PRIMARY_TEXT, "tie_rule": TIE_TEXT,
+            "groups": [{"dataset": {"names": list(g.names), "fingerprint": g.fingerprint},
+                        "tracks": {t: [entry_json(r) for r in rows]
+                                   for t, rows in g.tracks.items()}} for g in board.groups],
+            "reported": [reported_json(s) for s in board.reported]}
+
+
+def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike) -> dict[str, Path]:
+    """Render every output under `out`; returns what was written."""
+    from .leaderboard_page import html_page, markdown_table
+    from .leaderboard_plot import per_feature_png
+
+    board = collect(submissions)
+    out = Path(out)
+    plot = per_feature_png(board)
+    paths = {kind: out / name for kind, name in OUTPUTS.items()}
+    write_text(paths["markdown"], markdown_table(board))
+    write_text(paths["json"], dumps(board_json(board)))
+    write_bytes(paths["plot"], plot)
+    write_text(paths["html"], html_page(board, plot))
+    return paths
