@@ -120,15 +120,18 @@ def align(frame: pd.DataFrame, truth_ids: pd.Index, where: str) -> np.ndarray:
     ids = pd.Index(frame[ID_COLUMN])
     position = ids.get_indexer(truth_ids)
     missing = truth_ids[position < 0]
-    if len(missing):
-        raise ValidationError(f"{where}: {len(missing)} of {len(truth_ids)} galaxies of the truth "
-                              f"have no prediction, e.g. {_examples(missing)}; predict every "
-                              f"galaxy of the split")
     unknown = ids[~ids.isin(truth_ids)]
+    problems = []
+    if len(missing):
+        problems.append(f"{len(missing)} of {len(truth_ids)} galaxies of the truth have no "
+                        f"prediction, e.g. {_examples(missing)} (predict every galaxy of the "
+                        f"split)")
     if len(unknown):
-        raise ValidationError(f"{where}: {len(unknown)} id(s) are not in the truth, e.g. "
-                              f"{_examples(unknown)}; ids must be the benchmark's id_str of this "
-                              f"survey and split (is the file named for the right split?)")
+        problems.append(f"{len(unknown)} id(s) are not in the truth, e.g. {_examples(unknown)} "
+                        f"(ids must be the benchmark's id_str of this survey and split: is the "
+                        f"file named for the right split?)")
+    if problems:
+        raise ValidationError(f"{where}: {'; '.join(problems)}")
     return frame[list(R.BENCHMARK_FEATURES)].to_numpy(dtype=np.float64)[position]
 
 

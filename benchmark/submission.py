@@ -149,7 +149,7 @@ def _url(value: Any) -> str | None:
 
 def _choice(options: Mapping[str, Any]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
-        if value not in options:
+        if not isinstance(value, str) or value not in options:
             raise ValueError(f"must be one of {', '.join(options)} (got {value!r})")
         return value
     return check
@@ -277,10 +277,10 @@ def load_submission(entry: str | os.PathLike) -> Submission:
     if unknown:
         raise ValidationError(f"{path}: unknown field(s) {', '.join(unknown)}; allowed: "
                               f"{', '.join(FIELDS)}")
-    status = data.get("status")
-    if status not in STATUSES:
-        raise ValidationError(f"{path}: field 'status' must be one of {', '.join(STATUSES)} "
-                              f"(got {status!r})")
+    try:
+        status = FIELDS["status"].check(data.get("status"))
+    except ValueError as exc:
+        raise ValidationError(f"{path}: field 'status' {exc}") from None
     missing = [f.name for f in FIELDS.values() if status in f.required_for and f.name not in data]
     if missing:
         raise ValidationError(f"{path}: missing field(s) {', '.join(missing)} (required for "
