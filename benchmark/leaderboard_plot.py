@@ -78,7 +78,7 @@ def per_feature_png(board: Board) -> bytes:
             ax.set_xlim(-0.6, len(features) - 0.4)
             shown = np.concatenate([np.ravel(s.r if s.ci is None else s.ci) for s in series]
                                    + [np.zeros(1)])
-            ax.set_ylim(np.nanmin(shown) - 0.05, 1.0)
+            ax.set_ylim(np.nanmin(shown) - 0.05, 1.03)
             ax.set_ylabel("Pearson r (UKIDSS test)")
             ax.set_title(title, loc="left", fontsize=11)
             ax.grid(axis="y", alpha=0.3)

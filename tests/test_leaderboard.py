@@ -1,0 +1,154 @@
+"""The leaderboard: grouping by dataset, tracks, ties, reported entries, escaping, same bytes."""
+
+import json
+import re
+import shutil
+
+import pytest
+
+from benchmark import dataset
+from benchmark.cli import build_parser, main
+from benchmark.errors import ValidationError
+from benchmark.evaluation import evaluate_entry
+from benchmark.leaderboard import OUTPUTS, write_leaderboard
+from benchmark.score_options import ScoreOptions
+from tests.conftest import ROOT
+from tests.scoring_fakes import metadata, predictions_for, truth_frame, write_entry
+
+HOSTILE = "<script>alert(1)</script>"
+ATTRIBUTE = '"><img src=x onerror=alert(2)>'
+TRUTHS = {"real": truth_frame(150, seed=1), "simulated": truth_frame(150, seed=2)}
+REPORTED = {"source": "a paper | with a pipe", "caveats": ["leakage", "flattened r"],
+            "pearson_r": {"smooth": 0.8, "featured_or_disk": 0.8, "artifact": 0.5,
+                          "edge_on_yes": 0.7, "edge_on_no": 0.6, "bar_yes": 0.5, "bar_no": 0.4,
+                          "spiral_yes": 0.6, "spiral_no": 0.5},
+            "pooled": {"pearson_r": 0.81}}
+
+
+def entries():
+    """slug -> (metadata, dataset, prediction noise)."""
+    return {
+        "strong": (metadata(name=HOSTILE, authors=[ATTRIBUTE], dataset="real"), "real", 0.05),
+        "close": (metadata(name="Close second $x$", dataset="real"), "real", 0.055),
+        "weak": (metadata(name="Weak", dataset="real"), "real", 0.4),
+        "oracle": (metadata(name="Oracle pick", model_selection="ood-validation",
+                            dataset="real"), "real", 0.2),
+        "sim": (metadata(name="Simulated only", dataset="simulated"), "simulated", 0.01),
+    }
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory):
+    root = tmp_path_factory.mktemp("submissions")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dataset, "load_truth", lambda data, survey, split: TRUTHS[data])
+        for slug, (meta, data, noise) in entries().items():
+            entry = write_entry(root / slug, meta, {
+                "ukidss-test-seed0.parquet": predictions_for(TRUTHS[data], noise, seed=3)})
+            evaluate_entry(entry, None, ScoreOptions(bootstrap=200))
+    write_entry(root / "study", metadata(name="Study <b>reported</b>", status="reported",
+                                         seeds=None, parameters=None, reported=REPORTED), {})
+    return root
+
+
+@pytest.fixture(scope="module")
+def board(submissions, tmp_path_factory):
+    out = tmp_path_factory.mktemp("board")
+    write_leaderboard(submissions, out)
+    return out
+
+
+def test_outputs_and_same_bytes_when_regenerated(submissions, board, tmp_path):
+    write_leaderboard(submissions, tmp_path)
+    for name in OUTPUTS.values():
+        assert (tmp_path / name).read_bytes() == (board / name).read_bytes(), name
+    assert (board / "per_feature.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_datasets_are_never_ranked_together_and_tracks_are_apart(board):
+    data = json.loads((board / "leaderboard.json").read_text())
+    groups = {tuple(g["dataset"]["names"]): g for g in data["groups"]}
+    assert set(groups) == {("real",), ("simulated",)}
+    real = groups[("real",)]["tracks"]
+    assert [e["slug"] for e in real["standard"]] == ["strong", "close", "weak"]
+    assert [e["rank"] for e in real["standard"]] == [1, 2, 3]
+    assert [e["slug"] for e in real["oracle"]] == ["oracle"]
+    assert [e["slug"] for e in groups[("simulated",)]["tracks"]["standard"]] == ["sim"]
+    assert [e["slug"] for e in data["reported"]] == ["study"]
+    assert data["reported"][0]["reported"]["macro_pearson_r"] == pytest.approx(5.4 / 9)
+
+
+def test_ties_are_interval_overlaps_with_the_leader(board):
+    standard = json.loads((board / "leaderboard.json").read_text())["groups"]
+    rows = next(g for g in standard if g["dataset"]["names"] == ["real"])["tracks"]["standard"]
+    lo, _ = rows[0]["primary"]["ci"]
+    assert not rows[0]["tied_with_leader"]
+    for row in rows[1:]:
+        assert row["tied_with_leader"] == (row["primary"]["ci"][1] >= lo)
+    assert [r["tied_with_leader"] for r in rows[1:]] == [True, False]
+
+
+def test_every_text_is_escaped_in_the_page(board):
+    page = (board / "index.html").read_text()
+    assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert ATTRIBUTE not in page and "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<b>reported</b>" not in page and "Study &lt;b&gt;reported&lt;/b&gt;" in page
+    assert len(re.findall(r"<script\b", page)) == 1  # only the page's own sorting code
+    markdown = (board / "leaderboard.md").read_text()
+    assert HOSTILE not in markdown and "a paper \\| with a pipe" in markdown
+
+
+def test_page_is_self_contained_with_selectable_elements(board):
+    page = (board / "index.html").read_text()
+    assert not re.search(r"<(link|iframe)\b|src=\"(https?:)?//", page)
+    assert 'src="data:image/png;base64,' in page
+    for selector in ('id="ranked"', 'id="per-feature"', 'id="reported"',
+                     'data-slug="strong"', 'data-track="oracle"', 'data-col="primary"',
+                     'data-tied="true"', 'data-status="reported"', 'class="sortable"'):
+        assert selector in page, selector
+
+
+def test_markdown_fragment_has_one_table_per_dataset_and_track(board):
+    markdown = (board / "leaderboard.md").read_text()
+    assert markdown.count("| Rank") == 3
+    assert "#### Reported results" in markdown and "≈ #1" in markdown
+
+
+def test_stale_missing_and_malformed_results_are_refused(submissions, tmp_path):
+    subs = tmp_path / "subs"
+    shutil.copytree(submissions / "weak", subs / "weak")
+    results = subs / "weak" / "results.json"
+    (subs / "weak" / "predictions" / "ukidss-test-seed0.parquet").touch()  # same bytes: fresh
+    write_leaderboard(subs, tmp_path / "out")
+    with (subs / "weak" / "submission.yaml").open("a") as fh:
+        fh.write("notes: changed after evaluation\n")
+    with pytest.raises(ValidationError, match="stale"):
+        write_leaderboard(subs, tmp_path / "out")
+    results.write_text("{not json")
+    with pytest.raises(ValidationError, match="not valid JSON"):
+        write_leaderboard(subs, tmp_path / "out")
+    results.write_text("{}")
+    with pytest.raises(ValidationError, match="malformed results"):
+        write_leaderboard(subs, tmp_path / "out")
+    results.unlink()
+    with pytest.raises(ValidationError, match="no results for verified entry"):
+        write_leaderboard(subs, tmp_path / "out")
+
+
+def test_cli_defaults_and_an_empty_board(tmp_path, capsys):
+    args = build_parser().parse_args(["leaderboard"])
+    assert (args.submissions, args.out) == ("submissions", "leaderboard")
+    (tmp_path / "subs").mkdir()
+    assert main(["leaderboard", "--submissions", str(tmp_path / "subs"),
+                 "--out", str(tmp_path / "out")]) == 0
+    assert "No verified entries yet." in (tmp_path / "out" / "leaderboard.md").read_text()
+    assert main(["leaderboard", "--submissions", str(tmp_path / "none")]) == 2
+    assert "no such submissions folder" in capsys.readouterr().err
+
+
+def test_committed_leaderboard_is_up_to_date(tmp_path):
+    """leaderboard/ is generated from submissions/; the text outputs must match a rerun."""
+    write_leaderboard(ROOT / "submissions", tmp_path)
+    for name in (OUTPUTS["markdown"], OUTPUTS["json"]):
+        assert (tmp_path / name).read_text() == (ROOT / "leaderboard" / name).read_text(), \
+            f"leaderboard/{name} is stale: run `sommelier leaderboard`"
