@@ -114,9 +114,9 @@ def legacy_metrics(truth: Truth, pred: np.ndarray) -> dict[str, Any]:
     """The original study's definitions: nulls as 0, all galaxies, flattened r, r^2 as 'R2'."""
     y = np.nan_to_num(truth.values, nan=0.0)
     everything = np.ones_like(y, dtype=bool)
-    per_feature = M.evaluate(M.point_moments(pred, y, everything))
-    pooled = M.evaluate(M.point_moments(pred.reshape(-1, 1), y.reshape(-1, 1),
-                                        everything.reshape(-1, 1)))
+    per_feature = M.evaluate(M.point_moments(M.design_matrix(pred, y, everything)))
+    pooled = M.evaluate(M.point_moments(M.design_matrix(
+        pred.reshape(-1, 1), y.reshape(-1, 1), everything.reshape(-1, 1))))
     r = float(pooled["pearson_r"][0])
     return plain({"overall_r": r, "overall_r2": r * r, "mae": pooled["mae"][0],
                   "mse": pooled["mse"][0], "n": y.size,
@@ -128,11 +128,11 @@ def legacy_metrics(truth: Truth, pred: np.ndarray) -> dict[str, Any]:
 def score(truth: Truth, pred: np.ndarray, options: ScoreOptions,
           warnings: Sequence[str] = ()) -> Score:
     """Score predictions already aligned with `truth` (same rows, benchmark feature columns)."""
-    point = M.point_moments(pred, truth.values, truth.mask)
+    design = M.design_matrix(pred, truth.values, truth.mask)
+    point = M.point_moments(design)
     replicates = {}
     if options.bootstrap:
-        replicates = M.evaluate(M.bootstrap_moments(pred, truth.values, truth.mask,
-                                                    options.bootstrap, options.seed))
+        replicates = M.evaluate(M.bootstrap_moments(design, options.bootstrap, options.seed))
     return Score(values=M.evaluate(point), n=point.n, galaxies=int(truth.mask.any(axis=1).sum()),
                  replicates=replicates, warnings=tuple(warnings),
                  legacy=legacy_metrics(truth, pred) if options.legacy else None)

@@ -38,10 +38,10 @@ class Moments:
     mse: np.ndarray
 
     @classmethod
-    def from_sums(cls, sums: np.ndarray, features: int) -> "Moments":
-        """`sums` has shape (..., len(SUMS) * features), as `weights @ design_matrix(...)`."""
-        s = dict(zip(SUMS, np.moveaxis(sums.reshape(sums.shape[:-1] + (len(SUMS), features)),
-                                       -2, 0)))
+    def from_sums(cls, sums: np.ndarray) -> "Moments":
+        """`sums` has shape (..., len(SUMS) * F), as `weights @ design_matrix(...)`."""
+        shape = sums.shape[:-1] + (len(SUMS), sums.shape[-1] // len(SUMS))
+        s = dict(zip(SUMS, np.moveaxis(sums.reshape(shape), -2, 0)))
         with np.errstate(invalid="ignore", divide="ignore"):
             n = s["n"]
             mx, my = s["pred"] / n, s["truth"] / n
@@ -94,9 +94,9 @@ def design_matrix(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> np.n
                           axis=1)
 
 
-def point_moments(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> Moments:
-    """Moments of every feature (columns) over the scored galaxies (rows)."""
-    return Moments.from_sums(design_matrix(pred, truth, mask).sum(axis=0), pred.shape[1])
+def point_moments(design: np.ndarray) -> Moments:
+    """Moments of every feature over its scored galaxies: shape (F,)."""
+    return Moments.from_sums(design.sum(axis=0))
 
 
 def bootstrap_indices(n: int, draws: int, seed: int) -> Iterator[np.ndarray]:
@@ -111,11 +111,9 @@ def bootstrap_indices(n: int, draws: int, seed: int) -> Iterator[np.ndarray]:
         yield rng.integers(0, n, size=(min(BOOTSTRAP_CHUNK, draws - start), n), dtype=np.int32)
 
 
-def bootstrap_moments(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray, draws: int,
-                      seed: int) -> Moments:
+def bootstrap_moments(design: np.ndarray, draws: int, seed: int) -> Moments:
     """Moments of every replicate: shape (draws, F)."""
-    n, features = pred.shape
-    design = design_matrix(pred, truth, mask)
+    n = len(design)
     sums = np.empty((draws, design.shape[1]))
     weights = np.empty((min(BOOTSTRAP_CHUNK, draws), n))  # reused: fresh pages cost as much
     start = 0
@@ -125,7 +123,7 @@ def bootstrap_moments(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray, dra
             row[:] = np.bincount(drawn, minlength=n)
         np.matmul(block, design, out=sums[start:start + len(chunk)])
         start += len(chunk)
-    return Moments.from_sums(sums, features)
+    return Moments.from_sums(sums)
 
 
 def evaluate(moments: Moments) -> dict[str, np.ndarray]:

@@ -117,10 +117,13 @@ def check_predictions(frame: pd.DataFrame, where: str) -> pd.DataFrame:
 
 def align(frame: pd.DataFrame, truth_ids: pd.Index, where: str) -> np.ndarray:
     """Predictions (n_truth, 9) in the truth's row order; every truth id exactly once."""
-    ids = pd.Index(frame[ID_COLUMN])
+    ids = pd.Index(frame[ID_COLUMN])  # unique: checked by `check_predictions`
     position = ids.get_indexer(truth_ids)
     missing = truth_ids[position < 0]
-    unknown = ids[~ids.isin(truth_ids)]
+    # Every id found in the truth is used once, so the rest are unknown; listing them is
+    # slow for string arrays and only needed when there are some.
+    unknown = [] if len(ids) == len(truth_ids) - len(missing) else \
+        ids[~ids.isin(truth_ids)]
     problems = []
     if len(missing):
         problems.append(f"{len(missing)} of {len(truth_ids)} galaxies of the truth have no "

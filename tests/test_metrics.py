@@ -2,18 +2,16 @@
 
 import numpy as np
 import pytest
-import scipy.stats
 
 from benchmark import metrics as M
+from tests.reference_metrics import REFERENCE, loop_bootstrap
 
-#: Independent definitions of each registered metric, on the scored values of one feature.
-REFERENCE = {
-    "pearson_r": lambda p, y: scipy.stats.pearsonr(p, y)[0],
-    "r2": lambda p, y: 1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2),
-    "mae": lambda p, y: np.mean(np.abs(p - y)),
-    "rmse": lambda p, y: np.sqrt(np.mean((p - y) ** 2)),
-    "mse": lambda p, y: np.mean((p - y) ** 2),
-}
+def point(p, y, mask):
+    return M.evaluate(M.point_moments(M.design_matrix(p, y, mask)))
+
+
+def replicates(p, y, mask, draws, seed):
+    return M.evaluate(M.bootstrap_moments(M.design_matrix(p, y, mask), draws, seed))
 
 
 def sample(n=400, features=4, seed=0):
@@ -32,7 +30,7 @@ def test_reference_covers_every_registered_metric():
 @pytest.mark.parametrize("name", list(M.METRICS))
 def test_point_metric_matches_reference_on_scored_values(name):
     p, y, mask = sample()
-    got = M.evaluate(M.point_moments(p, y, mask))[name]
+    got = point(p, y, mask)[name]
     want = [REFERENCE[name](p[mask[:, j], j], y[mask[:, j], j]) for j in range(p.shape[1])]
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
@@ -40,7 +38,7 @@ def test_point_metric_matches_reference_on_scored_values(name):
 def test_known_values_by_hand():
     y = np.array([[0.0], [0.5], [1.0], [0.5]])
     p = np.array([[0.1], [0.5], [0.9], [0.7]])
-    got = M.evaluate(M.point_moments(p, y, np.ones_like(y, dtype=bool)))
+    got = point(p, y, np.ones_like(y, dtype=bool))
     errors = np.array([0.1, 0.0, -0.1, 0.2])
     assert got["mae"][0] == pytest.approx(np.abs(errors).mean())
     assert got["mse"][0] == pytest.approx((errors ** 2).mean())
@@ -51,7 +49,7 @@ def test_known_values_by_hand():
 
 def test_r2_is_the_coefficient_of_determination_not_r_squared():
     y = np.linspace(0, 0.7, 50)[:, None]
-    got = M.evaluate(M.point_moments(y + 0.3, y, np.ones_like(y, dtype=bool)))
+    got = point(y + 0.3, y, np.ones_like(y, dtype=bool))
     assert got["pearson_r"][0] == pytest.approx(1.0)
     assert got["r2"][0] < 0  # a constant offset of 0.3 is worse than predicting the mean
 
@@ -61,27 +59,16 @@ def test_undefined_metrics_are_nan_not_errors():
     p = np.full_like(y, 0.5)  # constant prediction: r undefined
     mask = np.ones_like(y, dtype=bool)
     mask[:, 1] = False  # nothing scored for feature 2
-    got = M.evaluate(M.point_moments(p, y, mask))
+    got = point(p, y, mask)
     assert np.isnan(got["pearson_r"]).all()
     assert got["mae"][0] == pytest.approx(np.abs(y[:, 0] - 0.5).mean())
     assert np.isnan(got["mae"][1])
 
 
-def loop_bootstrap(p, y, mask, draws, seed):
-    """Plain reference: replay the draws, score each resample feature by feature."""
-    out = {m: [] for m in M.METRICS}
-    for chunk in M.bootstrap_indices(len(p), draws, seed):
-        for rows in chunk:
-            for m in M.METRICS:
-                out[m].append([REFERENCE[m](p[rows, j][mask[rows, j]], y[rows, j][mask[rows, j]])
-                               for j in range(p.shape[1])])
-    return {m: np.array(v) for m, v in out.items()}
-
-
 def test_vectorised_bootstrap_equals_a_loop_over_the_same_draws():
     p, y, mask = sample(n=150, features=3)
     draws = M.BOOTSTRAP_CHUNK + 7  # more than one chunk
-    got = M.evaluate(M.bootstrap_moments(p, y, mask, draws, seed=3))
+    got = replicates(p, y, mask, draws, seed=3)
     want = loop_bootstrap(p, y, mask, draws, seed=3)
     for m in M.METRICS:
         np.testing.assert_allclose(got[m], want[m], rtol=1e-9, atol=1e-12, err_msg=m)
@@ -89,10 +76,10 @@ def test_vectorised_bootstrap_equals_a_loop_over_the_same_draws():
 
 def test_bootstrap_is_deterministic_per_seed_and_prefix_stable():
     p, y, mask = sample(n=100, features=2)
-    a = M.evaluate(M.bootstrap_moments(p, y, mask, 50, seed=1))["pearson_r"]
-    b = M.evaluate(M.bootstrap_moments(p, y, mask, 50, seed=1))["pearson_r"]
-    c = M.evaluate(M.bootstrap_moments(p, y, mask, 50, seed=2))["pearson_r"]
-    longer = M.evaluate(M.bootstrap_moments(p, y, mask, 80, seed=1))["pearson_r"]
+    a = replicates(p, y, mask, 50, seed=1)["pearson_r"]
+    b = replicates(p, y, mask, 50, seed=1)["pearson_r"]
+    c = replicates(p, y, mask, 50, seed=2)["pearson_r"]
+    longer = replicates(p, y, mask, 80, seed=1)["pearson_r"]
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
     assert np.array_equal(a, longer[:50])
@@ -112,9 +99,8 @@ def test_interval_covers_the_point_estimate_and_shrinks_with_n():
     widths = []
     for n in (200, 3200):
         p, y, mask = sample(n=n, features=1, seed=4)
-        point = M.evaluate(M.point_moments(p, y, mask))["pearson_r"][0]
-        lo, hi = M.percentile_interval(
-            M.evaluate(M.bootstrap_moments(p, y, mask, 300, seed=0))["pearson_r"])[:, 0]
-        assert lo < point < hi
+        r = point(p, y, mask)["pearson_r"][0]
+        lo, hi = M.percentile_interval(replicates(p, y, mask, 300, seed=0)["pearson_r"])[:, 0]
+        assert lo < r < hi
         widths.append(hi - lo)
     assert widths[1] < widths[0] / 2
