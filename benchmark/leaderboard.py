@@ -18,8 +18,9 @@ from . import __version__
 from . import registry as R
 from .atomic import write_bytes, write_text
 from .errors import ValidationError
-from .evaluation import entry_fingerprint
+from .evaluation import PRIMARY, entry_fingerprint
 from .jsonfile import dumps, read_json
+from .metrics import METRICS
 from .submission import (METADATA_FILE, RESULTS_FILE, TRACKS, Submission, load_submission)
 
 OUTPUTS = {"markdown": "leaderboard.md", "json": "leaderboard.json", "html": "index.html",
@@ -94,8 +95,10 @@ def _load_results(sub: Submission) -> tuple[dict[str, Any], Ranked]:
 
 
 def _order(rows: list[Ranked]) -> list[Ranked]:
-    """Rank by primary metric (undefined last), ties of value by name; mark ties with #1."""
-    rows = sorted(rows, key=lambda r: (r.primary is None, -(r.primary or 0.0),
+    """Rank by primary metric (best first, undefined last; equal values by name) and mark the
+    entries tied with the leader."""
+    best_first = -1.0 if METRICS[PRIMARY["metric"]].higher_is_better else 1.0
+    rows = sorted(rows, key=lambda r: (r.primary is None, best_first * (r.primary or 0.0),
                                        r.sub.name.lower(), r.sub.slug))
     leader = rows[0]
 
@@ -153,6 +156,9 @@ def reported_json(sub: Submission) -> dict[str, Any]:
 def board_json(board: Board) -> dict[str, Any]:
     return {"generated_by": {"name": "galaxy-sommelier", "version": __version__},
             "primary_metric": PRIMARY_TEXT, "tie_rule": TIE_TEXT,
+            "metrics": {m.name: {"label": m.label, "description": m.description,
+                                 "higher_is_better": m.higher_is_better}
+                        for m in METRICS.values()},
             "groups": [{"dataset": {"names": list(g.names), "fingerprint": g.fingerprint},
                         "tracks": {t: [entry_json(r) for r in rows]
                                    for t, rows in g.tracks.items()}} for g in board.groups],

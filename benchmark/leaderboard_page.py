@@ -119,6 +119,7 @@ REPORTED_COLUMNS: list[Column] = [
 def _feature_columns(r_of: Callable[[Any, str], float | None],
                      ci_of: Callable[[Any, str], Sequence[float] | None],
                      worst_of: Callable[[Any], str | None]) -> list[Column]:
+    """One column per benchmark feature: r, its interval on hover, the worst one shaded."""
     def cell(feature: str) -> Callable[[Any], str]:
         def render(row: Any) -> str:
             ci = ci_of(row, feature)
@@ -126,15 +127,15 @@ def _feature_columns(r_of: Callable[[Any, str], float | None],
             mark = ' class="worst"' if worst_of(row) == feature else ""
             return f"<span{title}{mark}>{number(r_of(row, feature))}</span>"
         return render
-    return [ENTRY] + [
+    return [
         Column(f, f, lambda row, f=f: number(r_of(row, f)), lambda row, f=f: r_of(row, f),
                html=cell(f), numeric=True) for f in R.BENCHMARK_FEATURES]
 
 
-RANKED_FEATURE_COLUMNS = _feature_columns(lambda r, f: r.features[f]["pearson_r"],
-                                          lambda r, f: r.features[f]["ci"],
-                                          lambda r: r.worst_feature)
-REPORTED_FEATURE_COLUMNS = _feature_columns(
+RANKED_FEATURE_COLUMNS = [ENTRY, Column("track", "Track", lambda r: r.sub.track)] + \
+    _feature_columns(lambda r, f: r.features[f]["pearson_r"], lambda r, f: r.features[f]["ci"],
+                     lambda r: r.worst_feature)
+REPORTED_FEATURE_COLUMNS = [ENTRY] + _feature_columns(
     lambda s, f: s.reported.pearson_r.get(f), lambda s, f: None,
     lambda s: min(s.reported.pearson_r, key=s.reported.pearson_r.get, default=None))
 
