@@ -21,10 +21,9 @@ import pandas as pd
 from . import __version__
 from . import metrics as M
 from . import registry as R
-from .atomic import write_text
 from .errors import SommelierError, ValidationError
 from .fingerprint import files_fingerprint, table_fingerprint
-from .jsonfile import dumps, plain
+from .jsonfile import plain, write_json
 from .predictions import ID_COLUMN, align, check_predictions, fraction_sum_warnings, read_predictions
 from .score_options import ScoreOptions
 from .submission import (METADATA_FILE, PREDICTIONS_DIR, RESULTS_FILE, PredictionFile,
@@ -277,7 +276,7 @@ def evaluate_entry(entry: str | os.PathLike, data: str | None,
         "warnings": [w for by_seed in runs.values() for _, sc in by_seed.values()
                      for w in sc.warnings],
     }
-    write_text(Path(entry) / RESULTS_FILE, dumps(results))
+    write_json(Path(entry) / RESULTS_FILE, results)
     return results
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ValidationError
+from .atomic import write_text
+from .errors import SommelierError, ValidationError
 
 SIGNIFICANT_DIGITS = 10
 
@@ -39,6 +40,14 @@ def plain(obj: Any) -> Any:
 
 def dumps(obj: Any) -> str:
     return json.dumps(plain(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write `dumps(obj)` atomically; an unwritable place is the user's to fix, not a crash."""
+    try:
+        write_text(path, dumps(obj))
+    except OSError as exc:
+        raise SommelierError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def read_json(path: str | os.PathLike, *, what: str) -> Any:

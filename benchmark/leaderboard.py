@@ -17,7 +17,7 @@ from typing import Any
 from . import __version__
 from . import registry as R
 from .atomic import write_bytes, write_text
-from .errors import ValidationError
+from .errors import SommelierError, ValidationError
 from .evaluation import PRIMARY, entry_fingerprint
 from .jsonfile import dumps, read_json
 from .metrics import METRICS
@@ -174,8 +174,12 @@ def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike) ->
     out = Path(out)
     plot = per_feature_png(board)
     paths = {kind: out / name for kind, name in OUTPUTS.items()}
-    write_text(paths["markdown"], markdown_table(board))
-    write_text(paths["json"], dumps(board_json(board)))
-    write_bytes(paths["plot"], plot)
-    write_text(paths["html"], html_page(board, plot))
+    try:
+        write_text(paths["markdown"], markdown_table(board))
+        write_text(paths["json"], dumps(board_json(board)))
+        write_bytes(paths["plot"], plot)
+        write_text(paths["html"], html_page(board, plot))
+    except OSError as exc:
+        raise SommelierError(f"cannot write the leaderboard to {out}: "
+                             f"{exc.strerror or exc}") from exc
     return paths

@@ -135,6 +135,16 @@ def test_score_errors_are_one_line_exit_2(tmp_path, capsys, setup, says):
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1
 
 
+def test_unwritable_json_output_is_a_clear_error(tmp_path, capsys):
+    truth = truth_frame(20)
+    truth.to_csv(tmp_path / "t.csv", index=False)
+    predictions_for(truth).to_csv(tmp_path / "p.csv", index=False)
+    (tmp_path / "a-file").write_text("")
+    assert main(["score", "--truth", str(tmp_path / "t.csv"), "--predictions",
+                 str(tmp_path / "p.csv"), "--json", str(tmp_path / "a-file" / "out.json")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
 def test_bad_options_and_missing_files_never_show_a_traceback(tmp_path):
     for args in (["--truth", "nope.csv", "--predictions", "nope.parquet"],
                  ["--truth", "t.csv", "--predictions", "p.csv", "--bootstrap", "-1"]):

@@ -144,6 +144,10 @@ def test_cli_defaults_and_an_empty_board(tmp_path, capsys):
     assert "No verified entries yet." in (tmp_path / "out" / "leaderboard.md").read_text()
     assert main(["leaderboard", "--submissions", str(tmp_path / "none")]) == 2
     assert "no such submissions folder" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("")
+    assert main(["leaderboard", "--submissions", str(tmp_path / "subs"),
+                 "--out", str(tmp_path / "a-file")]) == 2
+    assert "cannot write the leaderboard" in capsys.readouterr().err
 
 
 def test_committed_leaderboard_is_up_to_date(tmp_path):

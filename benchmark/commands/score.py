@@ -24,10 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atomic import write_text
     from ..console import legacy_table, summary_table
     from ..evaluation import score_report
-    from ..jsonfile import dumps
+    from ..jsonfile import write_json
 
     report = score_report(args.truth, args.predictions, options_from(args, legacy=args.legacy))
     for warning in report["warnings"]:
@@ -37,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
         print("\nlegacy (original study definitions):")
         print(legacy_table(report["legacy"]))
     if args.json:
-        write_text(args.json, dumps(report))
+        write_json(args.json, report)
     return 0
