@@ -35,6 +35,8 @@ class Ranked:
     """A verified entry with what the leaderboard shows of its results."""
 
     sub: Submission
+    dataset: str  # the name recorded at evaluation
+    truth: str  # fingerprint of the UKIDSS test truth it was scored on
     primary: float | None
     ci: tuple[float, float] | None
     std: float | None
@@ -63,12 +65,20 @@ class Board:
     reported: list[Submission]
 
 
+def _number(value: Any) -> float | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"expected a number, got {value!r}")
+    return value
+
+
 def _ranked(sub: Submission, results: dict[str, Any]) -> Ranked:
     primary = results["primary"]
     ood = results["evaluations"][f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"]["summary"]
+    ci = primary.get("ci")
     return Ranked(
-        sub=sub, primary=primary["value"],
-        ci=tuple(primary["ci"]) if primary.get("ci") else None, std=primary.get("std"),
+        sub=sub, dataset=str(results["dataset"]["name"]),
+        truth=str(results["dataset"]["fingerprint"]), primary=_number(primary["value"]),
+        ci=(_number(ci[0]), _number(ci[1])) if ci else None, std=_number(primary.get("std")),
         features={f: {"pearson_r": ood["features"][f]["pearson_r"],
                       "ci": (ood["features"][f].get("ci") or {}).get("pearson_r")}
                   for f in R.BENCHMARK_FEATURES},
@@ -78,7 +88,7 @@ def _ranked(sub: Submission, results: dict[str, Any]) -> Ranked:
         warnings=len(results["warnings"]), evaluator=results["evaluator"]["version"])
 
 
-def _load_results(sub: Submission) -> tuple[dict[str, Any], Ranked]:
+def _load_results(sub: Submission) -> Ranked:
     path = sub.root / RESULTS_FILE
     fix = f"run `sommelier evaluate {sub.root}`"
     if not path.is_file():
@@ -88,8 +98,8 @@ def _load_results(sub: Submission) -> tuple[dict[str, Any], Ranked]:
         if results["submission_fingerprint"] != entry_fingerprint(sub.root):
             raise ValidationError(f"{path}: stale, the entry's {METADATA_FILE} or predictions "
                                   f"changed after it was evaluated; {fix} again")
-        return results, _ranked(sub, results)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return _ranked(sub, results)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise ValidationError(f"{path}: malformed results ({type(exc).__name__}: {exc}); "
                               f"{fix} again") from exc
 
@@ -116,21 +126,19 @@ def collect(submissions: str | os.PathLike) -> Board:
     root = Path(submissions)
     if not root.is_dir():
         raise ValidationError(f"{root}: no such submissions folder")
-    grouped: dict[str, tuple[set[str], list[Ranked]]] = {}
+    grouped: dict[str, list[Ranked]] = {}
     reported = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         sub = load_submission(folder)
         if sub.status == "reported":
             reported.append(sub)
-            continue
-        results, row = _load_results(sub)
-        names, rows = grouped.setdefault(results["dataset"]["fingerprint"], (set(), []))
-        names.add(str(results["dataset"]["name"]))
-        rows.append(row)
-    groups = [Group(tuple(sorted(names)), fp,
+        else:
+            row = _load_results(sub)
+            grouped.setdefault(row.truth, []).append(row)
+    groups = [Group(tuple(sorted({r.dataset for r in rows})), truth,
                     {t.name: _order([r for r in rows if r.sub.track == t.name])
                      for t in TRACKS.values() if any(r.sub.track == t.name for r in rows)})
-              for fp, (names, rows) in grouped.items()]
+              for truth, rows in grouped.items()]
     groups.sort(key=lambda g: (-sum(map(len, g.tracks.values())), g.names, g.fingerprint))
     return Board(groups, sorted(reported, key=lambda s: (s.name.lower(), s.slug)))
 

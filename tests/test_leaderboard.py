@@ -9,7 +9,7 @@ import pytest
 from benchmark import dataset
 from benchmark.cli import build_parser, main
 from benchmark.errors import ValidationError
-from benchmark.evaluation import evaluate_entry
+from benchmark.evaluation import entry_fingerprint, evaluate_entry
 from benchmark.leaderboard import OUTPUTS, write_leaderboard
 from benchmark.score_options import ScoreOptions
 from tests.conftest import ROOT
@@ -127,9 +127,13 @@ def test_stale_missing_and_malformed_results_are_refused(submissions, tmp_path):
     results.write_text("{not json")
     with pytest.raises(ValidationError, match="not valid JSON"):
         write_leaderboard(subs, tmp_path / "out")
-    results.write_text("{}")
-    with pytest.raises(ValidationError, match="malformed results"):
-        write_leaderboard(subs, tmp_path / "out")
+    fresh = json.loads((submissions / "weak" / "results.json").read_text())
+    fresh["submission_fingerprint"] = entry_fingerprint(subs / "weak")
+    for broken in ({}, {**fresh, "dataset": {}}, {**fresh, "primary": {"value": "high"}},
+                   {**fresh, "primary": {"value": 0.5, "ci": [0.4]}}):
+        results.write_text(json.dumps(broken))
+        with pytest.raises(ValidationError, match="malformed results"):
+            write_leaderboard(subs, tmp_path / "out")
     results.unlink()
     with pytest.raises(ValidationError, match="no results for verified entry"):
         write_leaderboard(subs, tmp_path / "out")
