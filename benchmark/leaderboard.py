@@ -71,21 +71,28 @@ def _number(value: Any) -> float | None:
     return value
 
 
+def _interval(ci: Any) -> tuple[float, float] | None:
+    return (_number(ci[0]), _number(ci[1])) if ci else None
+
+
 def _ranked(sub: Submission, results: dict[str, Any]) -> Ranked:
+    """What the board shows of one results.json; every value type-checked on the way."""
     primary = results["primary"]
     ood = results["evaluations"][f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"]["summary"]
-    ci = primary.get("ci")
+    features = {f: ood["features"][f] for f in R.BENCHMARK_FEATURES}
+    worst = ood["worst_feature"]["feature"]
     return Ranked(
         sub=sub, dataset=str(results["dataset"]["name"]),
         truth=str(results["dataset"]["fingerprint"]), primary=_number(primary["value"]),
-        ci=(_number(ci[0]), _number(ci[1])) if ci else None, std=_number(primary.get("std")),
-        features={f: {"pearson_r": ood["features"][f]["pearson_r"],
-                      "ci": (ood["features"][f].get("ci") or {}).get("pearson_r")}
-                  for f in R.BENCHMARK_FEATURES},
-        macro={k: v for k, v in ood["macro"].items() if k not in ("ci", "std")},
-        worst_feature=ood["worst_feature"]["feature"],
-        id_to_ood={s: v["macro"]["pearson_r"] for s, v in results["id_to_ood"].items()},
-        warnings=len(results["warnings"]), evaluator=results["evaluator"]["version"])
+        ci=_interval(primary.get("ci")), std=_number(primary.get("std")),
+        features={f: {"pearson_r": _number(b["pearson_r"]),
+                      "ci": _interval((b.get("ci") or {}).get("pearson_r"))}
+                  for f, b in features.items()},
+        macro={m: _number(ood["macro"][m]) for m in METRICS},
+        worst_feature=None if worst is None else str(worst),
+        id_to_ood={str(s): _number(v["macro"]["pearson_r"])
+                   for s, v in results["id_to_ood"].items()},
+        warnings=len(results["warnings"]), evaluator=str(results["evaluator"]["version"]))
 
 
 def _load_results(sub: Submission) -> Ranked:

@@ -130,7 +130,8 @@ def test_stale_missing_and_malformed_results_are_refused(submissions, tmp_path):
     fresh = json.loads((submissions / "weak" / "results.json").read_text())
     fresh["submission_fingerprint"] = entry_fingerprint(subs / "weak")
     for broken in ({}, {**fresh, "dataset": {}}, {**fresh, "primary": {"value": "high"}},
-                   {**fresh, "primary": {"value": 0.5, "ci": [0.4]}}):
+                   {**fresh, "primary": {"value": 0.5, "ci": [0.4]}},
+                   {**fresh, "id_to_ood": {"sdss": {"macro": {"pearson_r": "-0.1"}}}}):
         results.write_text(json.dumps(broken))
         with pytest.raises(ValidationError, match="malformed results"):
             write_leaderboard(subs, tmp_path / "out")
