@@ -3,14 +3,20 @@
 import json
 import re
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from benchmark import dataset
 from benchmark.cli import build_parser, main
 from benchmark.errors import ValidationError
 from benchmark.evaluation import entry_fingerprint, evaluate_entry
-from benchmark.leaderboard import OUTPUTS, write_leaderboard
+from benchmark.jsonfile import dumps
+from benchmark.leaderboard import OUTPUTS, board_json, collect, write_leaderboard
+from benchmark.leaderboard_page import html_page, markdown_table
 from benchmark.score_options import ScoreOptions
 from tests.conftest import ROOT
 from tests.scoring_fakes import metadata, predictions_for, truth_frame, write_entry
@@ -161,3 +167,43 @@ def test_committed_leaderboard_is_up_to_date(tmp_path):
     for name in (OUTPUTS["markdown"], OUTPUTS["json"]):
         assert (tmp_path / name).read_text() == (ROOT / "leaderboard" / name).read_text(), \
             f"leaderboard/{name} is stale: run `sommelier leaderboard`"
+
+
+def _paths(obj, prefix=()):
+    """Every key path of a nested JSON object."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield prefix + (key,)
+            yield from _paths(value, prefix + (key,))
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                           | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=2)
+                           | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+                           max_leaves=4)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_corrupted_results_file_is_accepted_or_refused_cleanly(submissions, data):
+    """One value anywhere in a fresh results.json replaced by any JSON value."""
+    fresh = json.loads((submissions / "weak" / "results.json").read_text())
+    path = data.draw(st.sampled_from(sorted(_paths(fresh), key=str)), label="path")
+    *parents, last = path
+    target = fresh
+    for key in parents:
+        target = target[key]
+    target[last] = data.draw(JSON_VALUES, label="value")
+    with tempfile.TemporaryDirectory() as tmp:
+        entry = Path(tmp) / "subs" / "weak"
+        shutil.copytree(submissions / "weak", entry)
+        (entry / "results.json").write_text(json.dumps(fresh))
+        try:
+            board = collect(entry.parent)
+        except ValidationError as exc:
+            assert str(exc).startswith(str(entry))
+        else:
+            markdown_table(board)
+            html_page(board, b"png")
+            dumps(board_json(board))
