@@ -151,7 +151,7 @@ def fraction_sum_warnings(values: np.ndarray, where: str) -> list[str]:
         deviation = float(np.abs(values[:, cols].sum(axis=1) - 1.0).mean())
         if deviation > FRACTION_SUM_TOLERANCE:
             out.append(f"{where}: the answers of question {question!r} ({', '.join(answers)}) "
-                       f"are {deviation:.2f} from summing to 1 on average (tolerance "
+                       f"are {deviation:.3f} from summing to 1 on average (tolerance "
                        f"{FRACTION_SUM_TOLERANCE}); check that each column holds the fraction "
                        f"its name says (a column-order mistake looks like this)")
     return out
