@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Callable, Iterator, Mapping
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 #: The weighted sums a metric may use, in the column order of `design_matrix`.
 SUMS: tuple[str, ...] = ("n", "pred", "truth", "pred2", "truth2", "cross", "abs_err", "sq_err")
@@ -112,17 +113,22 @@ def bootstrap_indices(n: int, draws: int, seed: int) -> Iterator[np.ndarray]:
 
 
 def bootstrap_moments(design: np.ndarray, draws: int, seed: int) -> Moments:
-    """Moments of every replicate: shape (draws, F)."""
+    """Moments of every replicate: shape (draws, F).
+
+    The products run on one BLAS thread: they are small, and on a shared machine a spinning
+    second thread made the whole bootstrap up to twice as slow (and less predictable).
+    """
     n = len(design)
     sums = np.empty((draws, design.shape[1]))
     weights = np.empty((min(BOOTSTRAP_CHUNK, draws), n))  # reused: fresh pages cost as much
     start = 0
-    for chunk in bootstrap_indices(n, draws, seed):
-        block = weights[:len(chunk)]
-        for row, drawn in zip(block, chunk):
-            row[:] = np.bincount(drawn, minlength=n)
-        np.matmul(block, design, out=sums[start:start + len(chunk)])
-        start += len(chunk)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for chunk in bootstrap_indices(n, draws, seed):
+            block = weights[:len(chunk)]
+            for row, drawn in zip(block, chunk):
+                row[:] = np.bincount(drawn, minlength=n)
+            np.matmul(block, design, out=sums[start:start + len(chunk)])
+            start += len(chunk)
     return Moments.from_sums(sums)
 
 
