@@ -35,13 +35,3 @@ def test_importing_the_cli_does_not_import_torch():
 def test_parser_builds():
     assert build_parser().prog == "sommelier"
 
-
-def test_atomic_writes_get_the_usual_file_mode(tmp_path):
-    import os
-
-    from benchmark.atomic import write_text
-
-    write_text(tmp_path / "out.json", "{}")
-    mask = os.umask(0)
-    os.umask(mask)
-    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o666 & ~mask
