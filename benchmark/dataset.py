@@ -13,6 +13,10 @@ registry feature `{feature}_fraction` (float32, null where not asked), `{feature
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import pandas as pd
 
 from . import registry as R
@@ -47,6 +51,24 @@ def check_split(survey: str, split: str) -> None:
                              f"{', '.join(R.SURVEYS[survey].splits)}")
 
 
+def cache_options(data: str) -> dict:
+    """`load_dataset` options that keep a local folder's cache apart from other folders'.
+
+    `datasets` keys the cache of a local folder by its card and file names, not by content, so
+    a rebuilt or another folder with the same card would be served stale rows. A cache folder
+    named by every file's path, size and mtime makes any change a new cache.
+    """
+    folder = Path(data)
+    if not folder.is_dir():
+        return {}
+    stamp = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        info = path.stat()
+        stamp.update(f"{path.relative_to(folder)}|{info.st_size}|{info.st_mtime_ns}\n".encode())
+    base = Path(os.environ.get("HF_DATASETS_CACHE", Path.home() / ".cache" / "huggingface" / "datasets"))
+    return {"cache_dir": str(base / "galaxy-sommelier-local" / stamp.hexdigest()[:20])}
+
+
 def load_split(data: str, survey: str, split: str, *, revision: str | None = None,
                columns: list[str] | None = None):
     """`datasets.load_dataset(data, survey, split=split)`: `data` is a folder or a Hub id."""
@@ -55,7 +77,7 @@ def load_split(data: str, survey: str, split: str, *, revision: str | None = Non
 
     try:
         return datasets.load_dataset(data, survey, split=split, revision=revision,
-                                     columns=columns)
+                                     columns=columns, **cache_options(data))
     except (FileNotFoundError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
         raise SommelierError(f"cannot load {survey}/{split} from {data!r}: {exc}") from exc
 

@@ -8,6 +8,7 @@ names each config's shards.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -15,14 +16,19 @@ import yaml
 SHARD_TEMPLATE = "{split}-{index:05d}-of-{count:05d}.parquet"
 
 
-def write_split(dataset, folder: Path, split: str, num_shards: int = 1) -> list[Path]:
-    """Write a `datasets.Dataset` as `num_shards` contiguous Parquet shards under `folder`."""
+def write_split(dataset, folder: Path, split: str, num_shards: int = 1,
+                num_proc: int = 1) -> list[Path]:
+    """Write a `datasets.Dataset` as `num_shards` contiguous Parquet shards under `folder`,
+    `num_proc` shards at a time (pyarrow releases the GIL while it encodes and writes)."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index in range(num_shards):
-        path = folder / SHARD_TEMPLATE.format(split=split, index=index, count=num_shards)
-        dataset.shard(num_shards, index, contiguous=True).to_parquet(str(path))
-        paths.append(path)
+    paths = [folder / SHARD_TEMPLATE.format(split=split, index=i, count=num_shards)
+             for i in range(num_shards)]
+
+    def write(index: int) -> None:
+        dataset.shard(num_shards, index, contiguous=True).to_parquet(str(paths[index]))
+
+    with ThreadPoolExecutor(max_workers=max(1, num_proc)) as pool:
+        list(pool.map(write, range(num_shards)))
     return paths
 
 
