@@ -12,7 +12,9 @@ import numpy as np
 
 from .bands import BANDS
 from .population import Population
+from .surveys import SurveyOptics
 
+FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 #: Flux unit: nanomaggies (flux of an r = 22.5 AB source is 1).
 ZERO_POINT = 22.5
 
@@ -63,3 +65,15 @@ def dust_optical_depth(pop: Population, bands: tuple[str, ...]) -> np.ndarray:
 def point_source_flux_limit(depth: tuple[float, ...], bands: tuple[str, ...]) -> np.ndarray:
     """(bands,) 5 sigma point-source flux of each channel, from r-equivalent depths."""
     return np.array([magnitude_to_flux(d + BANDS[b].colour["disk"]) for d, b in zip(depth, bands)])
+
+
+def noise_per_arcsec(optics: SurveyOptics) -> np.ndarray:
+    """(bands,) flux noise in an aperture of 1 arcsec^2 (it grows as sqrt(area)), from the
+    5 sigma point-source depth measured in the PSF's noise-equivalent area 4 pi sigma^2."""
+    area = 4.0 * np.pi * (np.array(optics.psf_fwhm) * FWHM_TO_SIGMA) ** 2
+    return point_source_flux_limit(optics.depth, optics.bands) / (5.0 * np.sqrt(area))
+
+
+def sky_noise(optics: SurveyOptics) -> np.ndarray:
+    """(bands,) noise of one native pixel in surface brightness (nanomaggies / arcsec^2)."""
+    return noise_per_arcsec(optics) / optics.pixel_scale

@@ -34,12 +34,12 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("elliptical", "smooth", 0.40),
-    Kind("disk", "disk", 0.49),
+    Kind("elliptical", "smooth", 0.42),
+    Kind("disk", "disk", 0.512),
     Kind("merger", "odd", 0.03),
     Kind("irregular", "odd", 0.03),
-    Kind("star", "artifact", 0.025),
-    Kind("trail", "artifact", 0.025),
+    Kind("star", "artifact", 0.004),
+    Kind("trail", "artifact", 0.004),
 )
 KIND_INDEX: Mapping[str, int] = MappingProxyType({k.name: i for i, k in enumerate(KINDS)})
 

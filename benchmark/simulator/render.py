@@ -18,8 +18,8 @@ import numpy as np
 from scipy.special import gammaincinv
 
 from .bands import BANDS
-from .photometry import (COMPONENTS, component_fluxes, dust_optical_depth,
-                         point_source_flux_limit)
+from .photometry import (COMPONENTS, FWHM_TO_SIGMA, component_fluxes, dust_optical_depth,
+                         sky_noise)
 from .population import Population
 from .surveys import SurveyOptics
 
@@ -32,7 +32,6 @@ GZ_IMAGE_SIZE = 424
 STRETCH_SOFT = 3.0
 STRETCH_WHITE = 100.0
 JPEG_QUALITY = 90
-FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
 
 @dataclass
@@ -197,14 +196,6 @@ def _gaussian_filter(sigma: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
     filt = np.exp(-s2 * (ky[:, None] ** 2 + kx[None, :] ** 2))
     axis = np.exp(-2.0 * s2[..., 0] * ky**2).mean(axis=-1)  # separable mean of |H|^2
     return filt, axis**2
-
-
-def sky_noise(optics: SurveyOptics) -> np.ndarray:
-    """(bands,) noise of one native pixel in surface brightness (nanomaggies / arcsec^2),
-    from the 5 sigma point-source depth in the PSF's noise-equivalent area 4 pi sigma^2."""
-    area = 4.0 * np.pi * (np.array(optics.psf_fwhm) * FWHM_TO_SIGMA) ** 2
-    flux_noise = point_source_flux_limit(optics.depth, optics.bands) / (5.0 * np.sqrt(area))
-    return flux_noise / optics.pixel_scale
 
 
 def observe(pop: Population, optics: SurveyOptics, size: int,

@@ -83,12 +83,14 @@ class Behaviour:
 
     artifact_rate: share of votes for 'star or artifact' on a clean galaxy image;
     featured_bias: logit offset of 'featured' (negative = calls more galaxies smooth);
+    eagerness: share of 'yes' to bar and spiral questions when nothing of them is visible;
     concentration: Dirichlet concentration of the volunteers' answer probabilities
     (lower = more disagreement between galaxies of the same visibility).
     """
 
     artifact_rate: float
     featured_bias: float
+    eagerness: float
     concentration: float
 
 
@@ -135,6 +137,8 @@ def r_equivalent(bands: tuple[str, ...], ab_depths: tuple[float, ...]) -> tuple[
     return tuple(round(d - BANDS[b].colour["disk"], 3) for b, d in zip(bands, ab_depths))
 
 
+_OPTICAL_VOLUNTEERS = Behaviour(artifact_rate=0.008, featured_bias=0.0, eagerness=0.22,
+                               concentration=15.0)
 _NGC = Box(110.0, 260.0, -5.0, 65.0)
 _STRIPE82 = Box(315.0, 45.0, -1.25, 1.25)
 
@@ -143,7 +147,7 @@ SURVEY_OPTICS: Mapping[str, SurveyOptics] = MappingProxyType({s.name: s for s in
         "sdss", "gz2", ("g", "r", "i"), psf_fwhm=(1.5, 1.4, 1.3), pixel_scale=0.396,
         cutout=Cutout(np.inf, 0.02, 0.0),
         depth=r_equivalent(("g", "r", "i"), (22.2, 22.2, 21.3)),
-        behaviour=Behaviour(artifact_rate=0.03, featured_bias=0.0, concentration=12.0),
+        behaviour=_OPTICAL_VOLUNTEERS,
         volunteers=Volunteers(((1.0, 44.0),), spread=0.12),
         footprint=(_NGC, _STRIPE82), subset_of=None, astrometry_sigma=0.06,
         id_style="dr7objid"),
@@ -151,7 +155,7 @@ SURVEY_OPTICS: Mapping[str, SurveyOptics] = MappingProxyType({s.name: s for s in
         "decals", "gz_decals", ("g", "r", "z"), psf_fwhm=(1.29, 1.18, 1.11), pixel_scale=0.262,
         cutout=Cutout(0.04, 0.02, 0.1),
         depth=r_equivalent(("g", "r", "z"), (24.65, 23.61, 22.84)),
-        behaviour=Behaviour(artifact_rate=0.03, featured_bias=0.0, concentration=12.0),
+        behaviour=_OPTICAL_VOLUNTEERS,
         volunteers=Volunteers(((0.5, 5.0), (0.5, 40.0)), spread=0.15),
         footprint=(Box(110.0, 260.0, -5.0, 10.0), Box(315.0, 45.0, -20.0, 30.0)),
         subset_of=None, astrometry_sigma=0.08, id_style="iauname"),
@@ -160,7 +164,8 @@ SURVEY_OPTICS: Mapping[str, SurveyOptics] = MappingProxyType({s.name: s for s in
         cutout=Cutout(np.inf, 0.02, 0.0),
         # Vega Y 20.2, J 20.0, K 18.2 in AB (+0.634, +0.938, +1.900).
         depth=r_equivalent(("Y", "J", "K"), (20.83, 20.94, 20.10)),
-        behaviour=Behaviour(artifact_rate=0.08, featured_bias=-0.3, concentration=8.0),
+        behaviour=Behaviour(artifact_rate=0.07, featured_bias=-0.8, eagerness=0.08,
+                            concentration=25.0),
         volunteers=Volunteers(((1.0, 40.0),), spread=0.15),
         footprint=(Box(120.0, 240.0, -3.0, 16.0), _STRIPE82), subset_of="sdss",
         astrometry_sigma=None, id_style="subject"),
