@@ -275,3 +275,14 @@ def test_cli_writes_a_simulation(tmp_path, capsys):
     manifest = json.loads((out / "simulation.json").read_text())
     assert manifest["shifts"] == ["noise"] and manifest["image_size"] == 16
     assert re.search(str(out), capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("size", [32, 424])
+def test_sky_noise_matches_the_survey_depth(size):
+    pop = draw_population(3, stream(7, "population"))
+    optics = SURVEY_OPTICS["ukidss"]
+    image = render.observe(pop, optics, size, np.random.default_rng(0))
+    corner = image[:, :, : size // 6, :]  # a strip of sky above the galaxy
+    pix = render.pixel_scale(pop, optics, size)
+    expected = render.sky_noise(optics)[None] * np.minimum(1.0, optics.pixel_scale / pix[:, None])
+    assert np.allclose(corner.std(axis=(2, 3)), expected, rtol=0.15)

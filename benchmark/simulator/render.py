@@ -178,7 +178,7 @@ def surface_brightness(pop: Population, optics: SurveyOptics, size: int) -> np.n
         active = fluxes[:, c, :].max(axis=1) > 0
         if not active.any():
             continue
-        shape = SHAPES[component.name](geometry.take(active))
+        shape = SHAPES[component.name](geometry if active.all() else geometry.take(active))
         shape /= np.maximum(shape.sum(axis=(1, 2), keepdims=True), np.finfo(np.float32).tiny)
         target = dusty if component.dusty else clear
         target[active] += fluxes[active, c, :, None, None] * shape[:, None]
@@ -207,13 +207,18 @@ def observe(pop: Population, optics: SurveyOptics, size: int,
     blur = np.sqrt(psf_sigma[None] ** 2 + native**2 / 12.0) / pix
     psf, _ = _gaussian_filter(blur, size)
     per_pixel = sky_noise(optics)[None] * native / np.maximum(pix, native)
-    correlation = np.where(native > pix, 0.5 * native / pix, 0.0) * np.ones_like(blur)
-    smooth, variance = _gaussian_filter(correlation, size)
     noise = rng.standard_normal((len(pop), len(optics.bands), size, size), dtype=np.float32)
-    scale = (per_pixel / np.sqrt(variance)).astype(np.float32)[:, :, None, None]
-    spectrum = (np.fft.rfft2(surface_brightness(pop, optics, size)) * psf
-                + np.fft.rfft2(noise) * smooth * scale)
-    return np.fft.irfft2(spectrum, s=(size, size)).astype(np.float32)
+    spectrum = np.fft.rfft2(surface_brightness(pop, optics, size)) * psf
+    # Cutouts finer than the detector's pixels show noise correlated on the native scale;
+    # coarser ones show it white (and need no Fourier transform of the noise).
+    fine = native > pix[:, 0]
+    white = (per_pixel * ~fine[:, None]).astype(np.float32)[:, :, None, None]
+    if fine.any():
+        smooth, variance = _gaussian_filter(0.5 * native / pix[fine] * np.ones((1, len(
+            optics.bands))), size)
+        scale = (per_pixel[fine] / np.sqrt(variance)).astype(np.float32)[:, :, None, None]
+        spectrum[fine] += np.fft.rfft2(noise[fine]) * smooth * scale
+    return np.fft.irfft2(spectrum, s=(size, size)).astype(np.float32) + noise * white
 
 
 def to_rgb(image: np.ndarray, optics: SurveyOptics) -> np.ndarray:
