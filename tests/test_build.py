@@ -108,7 +108,8 @@ def upstream_votes(labels: pd.DataFrame, scheme: R.NamingScheme) -> pd.DataFrame
         for col, part in zip(counts, shares):
             out[col] = part
         for col, part in zip(fractions, shares):
-            out[col] = part / count.where(count > 0, np.nan) * fraction if len(fractions) == 2 else fraction
+            share = np.where(count > 0, part / count.where(count > 0, 1), 1 / len(fractions))
+            out[col] = share * fraction
     for question in R.QUESTIONS:
         if (col := scheme.total_column(question.name)) is not None:
             out[col] = labels[R.total_votes_column(question.name)]
@@ -135,8 +136,8 @@ def test_hart16_catalogue_counts_missing_and_corrupt_images(tmp_path):
     report = build([f"hart16:{path}"], tmp_path / "out", progress=False)
     assert report.dropped == {("sdss", "missing image"): 1, ("sdss", "corrupt image"): 1}
     assert sum(report.split_sizes.values()) == 4
-    rows = pd.concat(D.load_truth(str(tmp_path / "out"), "sdss", s) for s in ("train", "validation", "test")
-                     if ("sdss", s) in report.split_sizes)
+    rows = pd.concat(D.load_truth(str(tmp_path / "out"), survey, split)
+                     for survey, split in report.split_sizes)
     got = rows.set_index("source_id").loc[ids[0], R.fraction_column("smooth")]
     assert got == pytest.approx(labels.loc[0, R.fraction_column("smooth")], abs=1e-6)
     with pytest.raises(SommelierError, match="strict mode: 2 rows"):
@@ -148,9 +149,9 @@ def test_decals_zenodo_bar_yes_is_strong_plus_weak(tmp_path):
     path, labels = write_catalogue(tmp_path, "decals-zenodo",
                                    {"iauname": ids, "ra": np.arange(5.0), "dec": np.zeros(5)},
                                    [f"{i}.jpg" for i in ids])
-    build([f"decals-zenodo:{path}"], tmp_path / "out", progress=False)
-    rows = pd.concat(D.load_truth(str(tmp_path / "out"), "decals", s) for s in R.SURVEYS["decals"].splits
-                     if (tmp_path / "out" / "data" / "decals").glob(f"{s}-*"))
+    report = build([f"decals-zenodo:{path}"], tmp_path / "out", progress=False)
+    rows = pd.concat(D.load_truth(str(tmp_path / "out"), survey, split)
+                     for survey, split in report.split_sizes)
     rows = rows.set_index("source_id").loc[ids]
     np.testing.assert_array_equal(rows[R.count_column("bar_yes")], labels[R.count_column("bar_yes")])
     np.testing.assert_allclose(rows[R.fraction_column("bar_yes")].astype(float),
