@@ -87,10 +87,13 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class LoraConfig:
+    """LoRA on DINOv2's attention query and value projections (named `q_proj`/`v_proj` in
+    transformers 5 and `query`/`value` in 4.x: a module matching any name gets an adapter)."""
+
     rank: int = 16
     alpha: int = 32
     dropout: float = 0.0
-    targets: tuple[str, ...] = ("query", "value")
+    targets: tuple[str, ...] = ("q_proj", "v_proj", "query", "value")
 
 
 @dataclass(frozen=True)
@@ -202,14 +205,15 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         return raw
     parent = path.parent / base
     parent = parent if parent.is_file() else config_path(base)
-    return _merge(_read(parent, (*seen, path.resolve())), raw)
+    return merge(_read(parent, (*seen, path.resolve())), raw)
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`: nested mappings merged key by key, anything else replaced."""
     merged = dict(base)
     for key, value in over.items():
         both = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = _merge(merged[key], value) if both else value
+        merged[key] = merge(merged[key], value) if both else value
     return merged
 
 
@@ -241,7 +245,7 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
         (inner,) = [a for a in args if a is not type(None)]
         return _convert(inner, value, where)
     if origin is tuple:
-        if not isinstance(value, list):
+        if not isinstance(value, (list, tuple)):
             raise SommelierError(f"{where}: expected a list, got {value!r}")
         return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
     if origin is dict:
