@@ -198,8 +198,10 @@ class Trainer:
             return model
         if self.device.type == "cuda":  # SyncBatchNorm needs GPUs; see docs for CPU runs
             nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        # static graph: the same parameters every step, some never used (DINOv2's mask token)
         return nn.parallel.DistributedDataParallel(
-            model, device_ids=[self.device] if self.device.type == "cuda" else None)
+            model, device_ids=[self.device] if self.device.type == "cuda" else None,
+            static_graph=True)
 
     def train_epoch(self, model: GalaxyRegressor, network: nn.Module,
                     optimizer: torch.optim.Optimizer, base_lrs: list[float], mode: BackboneMode,
