@@ -36,7 +36,7 @@ from .data import Plan, TrainingData, epoch_rows, iterate, load_training_data, l
 from .distributed import Processes, start, stop
 from .images import Views, augment
 from .inference import autocast, over_pool
-from .losses import LOSSES, LossContext
+from .losses import LOSSES, Loss, LossContext
 from .lookup import lookup
 from .model import GalaxyRegressor, architecture, load_model, new_model, save_model
 from .run import Run, claim, make_record
@@ -81,6 +81,32 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+class Step:
+    """One optimisation step on one batch (on the device): normalise, augment, forward,
+    loss, backward, clip, update. Returns the batch loss, detached."""
+
+    def __init__(self, model: GalaxyRegressor, network: nn.Module,
+                 optimizer: torch.optim.Optimizer, loss: Loss, config: Config):
+        self.model, self.network, self.optimizer, self.loss = model, network, optimizer, loss
+        self.ctx = LossContext(model.layout, model.output, config.loss)
+        self.augmenting = config.data.augment.rotate or config.data.augment.flip
+        self.bf16, self.clip = config.training.bf16, config.training.grad_clip
+        self.trainable = [p for g in optimizer.param_groups for p in g["params"]]
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        x = self.model.prepare(batch["images"])
+        if self.augmenting:
+            x = augment(x, batch["angles"], batch["flips"])
+        with autocast(x.device, self.bf16):
+            logits = self.network(x)
+        loss = self.loss.fn(logits.float(), batch["fractions"], batch["counts"], self.ctx).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.trainable, self.clip)
+        self.optimizer.step()
+        return loss.detach()
 
 
 @dataclass(frozen=True)
@@ -224,9 +250,7 @@ class Trainer:
         model.train()
         if not mode.trains_backbone:
             model.backbone.eval()
-        trainable = [p for g in optimizer.param_groups for p in g["params"]]
-        ctx = LossContext(model.layout, model.output, cfg.loss)
-        augmenting = cfg.data.augment.rotate or cfg.data.augment.flip
+        step = Step(model, network, optimizer, self.loss, cfg)
         plan_loader = loader(data.train, Plan(rows, views), batches, cfg.data.num_workers,
                              self.device)
         desc = f"{stage.name} epoch {progress.epoch + 1}/{stage.epochs}"
@@ -235,17 +259,7 @@ class Trainer:
             factor = lr_factor(progress.epoch * len(batches) + i, total, warmup)
             for group, base in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = base * factor
-            x = model.prepare(batch["images"])
-            if augmenting:
-                x = augment(x, batch["angles"], batch["flips"])
-            with autocast(self.device, cfg.training.bf16):
-                logits = network(x)
-            loss = self.loss.fn(logits.float(), batch["fractions"], batch["counts"], ctx).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(trainable, cfg.training.grad_clip)
-            optimizer.step()
-            loss_sum += loss.detach()
+            loss_sum += step(batch)
         count = torch.tensor(float(len(batches)), device=self.device)
         mean = self.processes.sum(torch.stack([loss_sum, count]))
         return float(mean[0] / mean[1]), len(batches)
