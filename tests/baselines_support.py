@@ -1,11 +1,13 @@
 """Shared helpers for the baselines tests: one small fake benchmark per test session and tiny
-configs (a randomly initialised 2-layer DINOv2 on the fakes' 32 px images)."""
+configs (a randomly initialised 2-layer DINOv2 on the fakes' 32 px images). Test modules
+import the `bench` and `cache` fixtures from here."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from baselines.config import Config, from_dict, load_config, merge
@@ -17,12 +19,19 @@ TINY_BACKBONE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads
                  "intermediate_size": 64, "patch_size": 8, "image_size": 32}
 
 
-def fake_benchmark(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> Path:
     """The session's fake benchmark (written on first use)."""
     root = tmp_path_factory.getbasetemp() / "baselines-benchmark"
     if not (root / "README.md").is_file():
         write_fake_benchmark(root, SIZES)
     return root
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """Decoded images and embeddings, shared by the session's tests."""
+    return tmp_path_factory.getbasetemp() / "baselines-cache"
 
 
 def tiny_raw(cache: Path, **over: Any) -> dict[str, Any]:

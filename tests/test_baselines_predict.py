@@ -16,20 +16,11 @@ from benchmark import dataset as D
 from benchmark import registry as R
 from benchmark.cli import main
 from benchmark.errors import SommelierError
-from tests.baselines_support import fake_benchmark, tiny_config, tiny_raw, write_config
+from tests.baselines_support import (  # noqa: F401 (bench, cache: fixtures)
+    bench, cache, tiny_config, tiny_raw, write_config)
 
 CONTRACT_KEYS = {"name", "authors", "url", "model", "pretraining", "training_surveys",
                  "model_selection", "seeds", "parameters", "date", "status", "dataset"}
-
-
-@pytest.fixture(scope="module")
-def bench(tmp_path_factory):
-    return fake_benchmark(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.getbasetemp() / "baselines-cache"
 
 
 @pytest.fixture(scope="module")

@@ -20,17 +20,8 @@ from baselines.losses import LOSSES, LossContext
 from baselines.model import load_model, new_model
 from baselines.train import train
 from benchmark.errors import SommelierError
-from tests.baselines_support import fake_benchmark, tiny_config, tiny_raw, write_config
-
-
-@pytest.fixture(scope="module")
-def bench(tmp_path_factory):
-    return fake_benchmark(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.getbasetemp() / "baselines-cache"
+from tests.baselines_support import (  # noqa: F401 (bench, cache: fixtures)
+    bench, cache, tiny_config, tiny_raw, write_config)
 
 
 def _weights(checkpoint):
