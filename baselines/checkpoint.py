@@ -57,7 +57,8 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, folder: Path) -> None:
     for key, value in flat.items():
         index, name = key.split("/", 1)
         state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": read_meta(folder)["optimizer_groups"]})
+    groups = read_meta(folder)["optimizer_groups"]
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
 def _flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list]:

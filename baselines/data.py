@@ -111,7 +111,8 @@ def load_split_data(data: str, survey: str, split: str, features: tuple[str, ...
     table = ds.remove_columns([c for c in ds.column_names if c not in columns]).to_pandas()
     labels = None
     if labelled:
-        fractions = table[[R.fraction_column(f) for f in features]].to_numpy("float32", na_value=np.nan)
+        fractions = table[[R.fraction_column(f) for f in features]].to_numpy(
+            "float32", na_value=np.nan)
         counts = table[[R.count_column(f) for f in features]].to_numpy("float32", na_value=0)
         labels = Labels(fractions, counts, table[FIRST_QUESTION_VOTES].to_numpy("int64"))
     name = f"{survey}/{split}"

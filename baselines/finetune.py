@@ -157,7 +157,8 @@ class Trainer:
         head = model.spec.head
         lora = f", LoRA rank {model.spec.lora.rank}" if model.spec.lora else ""
         described = (f"{architecture(model.spec)}{lora} -> MLP head {list(head.hidden)} "
-                     f"({head.norm} norm), {model.spec.output} outputs, {self.config.loss.name} loss")
+                     f"({head.norm} norm), {model.spec.output} outputs, "
+                     f"{self.config.loss.name} loss")
         return {"kind": KIND, "run": self.record, "model": described}
 
     # --- folders --------------------------------------------------------------------------

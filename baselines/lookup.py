@@ -18,4 +18,5 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
     try:
         return registry[name]
     except KeyError:
-        raise SommelierError(f"unknown {what} {name!r}; choose from {', '.join(registry)}") from None
+        choices = ", ".join(registry)
+        raise SommelierError(f"unknown {what} {name!r}; choose from {choices}") from None

@@ -58,7 +58,7 @@ def test_quarter_turns_and_flips_are_exact():
 def test_any_rotation_keeps_a_centred_galaxy_centred():
     size = 32
     y, x = np.mgrid[:size, :size] - (size - 1) / 2
-    blob = torch.from_numpy(np.exp(-(x**2 + (y / 2) ** 2) / 4)).float()[None, None].repeat(1, 3, 1, 1)
+    blob = torch.from_numpy(np.exp(-(x**2 + (y / 2) ** 2) / 4)).float().expand(1, 3, -1, -1)
     rotated = augment(blob, torch.tensor([0.7]), torch.tensor([True]))
     assert float(rotated.sum()) == pytest.approx(float(blob.sum()), rel=0.02)
     assert rotated[0, 0, 16, 16] > 0.9 * blob[0, 0, 16, 16]

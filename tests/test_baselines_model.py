@@ -27,7 +27,8 @@ def pretrained_folder(tmp_path_factory):
 
 
 def _images(n=4, size=32):
-    return torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    generator = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=generator)
 
 
 def test_backbone_loads_from_a_local_save_pretrained_folder(tmp_path, pretrained_folder):

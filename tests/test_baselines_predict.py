@@ -39,14 +39,19 @@ def _check_contract(entry, bench, survey, split, seed):
     return frame
 
 
+def _assert_questions_sum_to_one(frame):
+    for question in R.BENCHMARK_QUESTIONS:
+        answers = list(R.QUESTION_BY_NAME[question].answers)
+        assert np.allclose(frame[answers].sum(axis=1), 1, atol=1e-5)
+
+
 def test_predict_writes_the_submission_contract(tmp_path, bench, checkpoint):
     entry = tmp_path / "submissions" / "tiny"
     written = predict(checkpoint, str(bench), ["ukidss:test", "sdss:test"], entry)
     assert len(written) == 2
     frame = _check_contract(entry, bench, "ukidss", "test", 0)
     _check_contract(entry, bench, "sdss", "test", 0)
-    groups = [frame[list(q.answers)].sum(axis=1) for q in R.QUESTIONS if q.name in R.BENCHMARK_QUESTIONS]
-    assert all(np.allclose(g, 1, atol=1e-5) for g in groups)  # softmax per question
+    _assert_questions_sum_to_one(frame)  # softmax per question
     info = yaml.safe_load((entry / "submission.yaml").read_text())
     assert CONTRACT_KEYS <= set(info) <= CONTRACT_KEYS | {"notes"}
     assert info["status"] == "verified" and info["model_selection"] == "training-domain"
@@ -113,7 +118,5 @@ def test_linear_probe_trains_and_predicts_through_the_cli(tmp_path, bench, cache
                    model={"pooling": "cls+mean"})
     frame = _cli_train_predict(tmp_path, bench, raw)
     assert frame[list(R.BENCHMARK_FEATURES)].std().max() > 0  # depends on the image
-    for question in R.BENCHMARK_QUESTIONS:
-        answers = list(R.QUESTION_BY_NAME[question].answers)
-        assert np.allclose(frame[answers].sum(axis=1), 1, atol=1e-5)
+    _assert_questions_sum_to_one(frame)
     assert list((cache / "embeddings").glob("*.safetensors"))  # cached for the next run
