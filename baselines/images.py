@@ -29,7 +29,7 @@ def open_rgb(jpeg: bytes, size: int) -> Image.Image:
     image = Image.open(io.BytesIO(jpeg))
     keep = math.ceil(size * DRAFT_KEEP)
     image.draft("RGB", (keep, keep))
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")  # convert() would copy
 
 
 def decode_batch(jpegs: list[bytes], size: int) -> torch.Tensor:

@@ -31,6 +31,12 @@ def test_decode_batch_shapes_and_layout():
     assert torch.equal(out[0].permute(1, 2, 0), torch.from_numpy(same.copy()))
 
 
+def test_grey_jpegs_become_three_equal_channels():
+    grey = _jpeg(_smooth(32)[..., 0])
+    out = decode_batch([grey], 32)[0]
+    assert torch.equal(out[0], out[1]) and torch.equal(out[1], out[2]) and out.float().std() > 10
+
+
 def test_reduced_scale_decode_matches_a_full_decode_and_resize():
     jpeg = _jpeg(_smooth(256))
     fast = decode_batch([jpeg], 64)[0].permute(1, 2, 0).numpy().astype(float)
