@@ -153,7 +153,8 @@ def decode_to_cache(ds, name: str, size: int, cache_dir: Path, num_workers: int)
         with atomic_path(path) as tmp:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
                                             shape=(len(ds), size, size, 3))
-            for start, pixels in tqdm(loader, desc=f"decode {name}", unit="chunk", leave=False):
+            chunks = tqdm(loader, desc=f"decode {name}", unit="chunk", leave=False, disable=None)
+            for start, pixels in chunks:
                 out[start:start + len(pixels)] = pixels.permute(0, 2, 3, 1).numpy()
             out.flush()
             del out
@@ -293,8 +294,10 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
 
 def iterate(loader_: DataLoader, device: torch.device, desc: str, show: bool
             ) -> Iterator[dict[str, torch.Tensor]]:
-    """Batches on the device, with a progress bar on the main process."""
-    for batch in tqdm(loader_, desc=desc, unit="batch", leave=False, disable=not show):
+    """Batches on the device, with a progress bar on the main process's terminal (none in
+    logs: `history.jsonl` has a line per epoch)."""
+    bar = tqdm(loader_, desc=desc, unit="batch", leave=False, disable=None if show else True)
+    for batch in bar:
         yield to_device(batch, device)
 
 

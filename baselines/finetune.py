@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -293,6 +294,8 @@ class Trainer:
                 "seconds": round(seconds, 3), "steps_per_s": round(steps / seconds, 3)}
         with open(self.run.out / HISTORY, "a") as fh:
             fh.write(json.dumps(line) + "\n")
+        print(f"{stage.name} epoch {progress.epoch}/{stage.epochs}: train loss {train_loss:.5g}, "
+              f"validation loss {val_loss:.5g} ({line['steps_per_s']} steps/s)", file=sys.stderr)
 
     def finish(self) -> Path:
         """Publish the last stage's best checkpoint as `best/`."""
