@@ -21,7 +21,7 @@ from .inference import autocast, over_pool
 from .lookup import lookup
 from .model import load_model
 from .run import Run
-from .simple import fit_constant, fit_linear_probe, load_constant
+from .simple import ConstantPredictor, fit_constant, fit_linear_probe
 
 
 class Predictor(Protocol):
@@ -61,7 +61,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "dinov2": Kind(fit_dinov2, RegressorPredictor),
     "linear-probe": Kind(fit_linear_probe, RegressorPredictor),
-    "constant": Kind(fit_constant, load_constant),
+    "constant": Kind(fit_constant, ConstantPredictor),
 }
 
 

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from benchmark.atomic import atomic_path
 from benchmark.errors import SommelierError
 
-from .checkpoint import read_meta, read_tensors, save_checkpoint
+from .checkpoint import read_tensors, save_checkpoint
 from .config import HeadConfig
 from .data import Pool, SplitData, TrainingData, default_cache_dir, load_training_data
 from .distributed import Processes, single
@@ -50,6 +50,8 @@ def fit_constant(run: Run) -> Path:
 
 
 class ConstantPredictor:
+    """Predicts the stored fractions for every galaxy."""
+
     image_size = None  # needs no pixels
 
     def __init__(self, checkpoint: Path):
@@ -69,10 +71,10 @@ def fit_linear_probe(run: Run) -> Path:
     model = new_model(config, run.seed, head=linear, output="clip")
     processes = single()
     model.to(processes.device).eval()
-    cache = Path(config.data.cache_dir) if config.data.cache_dir else default_cache_dir()
-    train_x, train_w = _design(model, data.train, data.shares, processes, cache)
+    cache = EmbeddingCache(model, processes, Path(config.data.cache_dir or default_cache_dir()))
+    train_x, train_w = cache.design(data.train, data.shares)
     val_pool = Pool(tuple(p.parts[0] for p in data.validation.values()))
-    val_x, val_w = _design(model, val_pool, data.shares, processes, cache)
+    val_x, val_w = cache.design(val_pool, data.shares)
     weight, bias, chosen = ridge(model, train_x, data.train.fractions, train_w,
                                  val_x, val_pool.fractions, val_w, config.probe.alphas)
     head = model.head[-1]
@@ -83,29 +85,36 @@ def fit_linear_probe(run: Run) -> Path:
     return save_model(run.out / "best", model.cpu(), meta)
 
 
-def _design(model: GalaxyRegressor, pool: Pool, shares: tuple[float, ...],
-            processes: Processes, cache: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Embeddings of a pool's parts and each row's weight (share / rows of its part)."""
-    xs = [embeddings(model, part, processes, cache) for part in pool.parts]
-    weights = [np.full(len(x), share / len(x)) for x, share in zip(xs, shares)]
-    return np.concatenate(xs), np.concatenate(weights)
+class EmbeddingCache:
+    """Frozen-backbone embeddings of splits, on disk under `<cache>/embeddings/`, keyed by the
+    backbone's weights, the pooling and the split's decoded rows."""
 
+    def __init__(self, model: GalaxyRegressor, processes: Processes, cache: Path):
+        self.model, self.processes, self.folder = model, processes, cache / "embeddings"
+        digest = hashlib.sha256(json.dumps(model.spec.to_dict()).encode())
+        for name, tensor in sorted(model.backbone.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+        self.backbone_key = digest.hexdigest()
 
-def embeddings(model: GalaxyRegressor, split: SplitData, processes: Processes,
-               cache: Path) -> np.ndarray:
-    """Frozen-backbone embeddings of a split's rows, computed once per backbone and rows."""
-    digest = hashlib.sha256(json.dumps([model.spec.to_dict(), split.images.path.name]).encode())
-    for name, tensor in sorted(model.backbone.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    digest.update(split.images.rows.tobytes())
-    path = cache / "embeddings" / f"{digest.hexdigest()[:32]}.safetensors"
-    if not path.is_file():
-        values = over_pool(lambda b: model.embed(model.prepare(b["images"])), Pool((split,)),
-                           EMBED_BATCH, processes, desc=f"embed {split.name}")
-        with atomic_path(path) as tmp:
-            save_file({"embeddings": values.contiguous()}, str(tmp))
-    return load_file(str(path))["embeddings"].double().numpy()
+    def embeddings(self, split: SplitData) -> np.ndarray:
+        digest = hashlib.sha256(f"{self.backbone_key}/{split.images.path.name}".encode())
+        digest.update(split.images.rows.tobytes())
+        path = self.folder / f"{digest.hexdigest()[:32]}.safetensors"
+        if not path.is_file():
+            model = self.model
+            values = over_pool(lambda b: model.embed(model.prepare(b["images"])),
+                               Pool((split,)), EMBED_BATCH, self.processes,
+                               desc=f"embed {split.name}")
+            with atomic_path(path) as tmp:
+                save_file({"embeddings": values.contiguous()}, str(tmp))
+        return load_file(str(path))["embeddings"].double().numpy()
+
+    def design(self, pool: Pool, shares: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of a pool's parts, and each row's weight (share / rows of its part)."""
+        xs = [self.embeddings(part) for part in pool.parts]
+        weights = [np.full(len(x), share / len(x)) for x, share in zip(xs, shares)]
+        return np.concatenate(xs), np.concatenate(weights)
 
 
 def ridge(model: GalaxyRegressor, x: np.ndarray, y: np.ndarray, w: np.ndarray,
@@ -159,8 +168,3 @@ def _weighted_mean(squared: np.ndarray, weights: np.ndarray) -> float:
     """Mean squared error of one question over the galaxies asked it."""
     rows = ~np.isnan(squared[:, 0])
     return float(np.average(squared[rows].sum(1), weights=weights[rows]))
-
-
-def load_constant(checkpoint: Path) -> ConstantPredictor:
-    read_meta(checkpoint)
-    return ConstantPredictor(checkpoint)
