@@ -195,10 +195,6 @@ class Pool:
         return int(self.offsets[-1])
 
     @property
-    def ids(self) -> np.ndarray:
-        return np.concatenate([p.ids for p in self.parts])
-
-    @property
     def fractions(self) -> np.ndarray:
         return np.concatenate([p.labels.fractions for p in self.parts])
 

@@ -59,6 +59,3 @@ class Layout:
     def question_sums(self, values: torch.Tensor) -> torch.Tensor:
         """(N, K) -> (N, Q): the sum of each question's answers."""
         return torch.stack([values[:, s].sum(1) for s in self.slices], 1)
-
-    def index(self, feature: str) -> int:
-        return self.features.index(feature)

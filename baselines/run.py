@@ -33,10 +33,6 @@ class Run:
     seed: int
     out: Path
 
-    @property
-    def cache_dir(self) -> str | None:
-        return self.config.data.cache_dir
-
 
 def resolve(config: Config, data: str | None, seed: int, out: str | Path | None) -> Run:
     """Fill in the defaults: the config's own dataset, `runs/<config>-seed<S>`."""
