@@ -32,11 +32,12 @@ def predict(checkpoint: str | Path, data: str, splits: list[str], entry: str | P
     """Predict `splits` (`survey:split`) into the entry folder; returns the files written.
 
     `seed` names the files and the entry's seed; by default the seed the checkpoint was
-    trained with.
+    trained with. Decoded images go to `cache_dir`, by default the training run's.
     """
     checkpoint, entry = Path(checkpoint), Path(entry)
     predictor, meta = load_predictor(checkpoint)
     seed = meta["run"]["seed"] if seed is None else seed
+    cache_dir = cache_dir or meta["run"]["config"]["data"]["cache_dir"]
     features = tuple(meta["features"])
     processes = single()
     written = []
