@@ -46,13 +46,21 @@ def _pipeline(jpegs, size):
     return to_model_input(list(jpegs), size, ImageStats())
 
 
+@pytest.fixture
+def one_thread():
+    """Per-core throughput (data-loading workers run one thread each); restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("step", ["raw-pil-decode", "pipeline"])
-def test_image_throughput(benchmark, case, step):
+def test_image_throughput(benchmark, one_thread, case, step):
     source, size = CASES[case]
     jpegs = _jpegs(source)
     benchmark.group = f"images {case}"
-    torch.set_num_threads(1)  # per-core throughput: data-loading workers run one each
     run = {"raw-pil-decode": _raw_decode, "pipeline": _pipeline}[step]
     out = benchmark(run, jpegs, size)
     if benchmark.stats:  # absent under --benchmark-disable
