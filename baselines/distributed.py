@@ -21,6 +21,7 @@ class Processes:
     rank: int
     world: int
     device: torch.device
+    owns_group: bool = False  # this code started the process group (and ends it)
 
     @property
     def main(self) -> bool:
@@ -62,11 +63,12 @@ def start() -> Processes:
     device = best_device(int(os.environ.get("LOCAL_RANK", "0")))
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    if world > 1 and not dist.is_initialized():
+    owns = world > 1 and not dist.is_initialized()
+    if owns:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Processes(int(os.environ.get("RANK", "0")), world, device)
+    return Processes(int(os.environ.get("RANK", "0")), world, device, owns)
 
 
 def stop(processes: Processes) -> None:
-    if processes.world > 1 and dist.is_initialized():
+    if processes.owns_group:
         dist.destroy_process_group()
