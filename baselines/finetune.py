@@ -129,6 +129,8 @@ def check(config: Config, world: int) -> None:
         raise SommelierError(f"loss {config.loss.name!r} needs `model.output: softmax`")
     for stage in config.stages:
         lookup(BACKBONE_MODES, stage.backbone, "stage backbone mode")
+        if stage.epochs < 1:
+            raise SommelierError(f"stage {stage.name!r} needs at least one epoch")
     if config.training.batch_size % world:
         raise SommelierError(f"batch size {config.training.batch_size} does not split evenly "
                              f"over {world} processes")

@@ -3,6 +3,7 @@
 import pytest
 
 from baselines.config import bundled_configs, config_path, from_dict, load_config
+from baselines.finetune import check
 from benchmark.errors import SommelierError
 from tests.baselines_support import tiny_raw
 
@@ -46,6 +47,18 @@ def test_extends_merges_nested_keys(tmp_path):
 def test_mistakes_are_errors(tmp_path, over, message):
     with pytest.raises(SommelierError, match=message):
         from_dict(tiny_raw(tmp_path, **over))
+
+
+@pytest.mark.parametrize("over, message", [
+    ({"stages": []}, "no training stages"),
+    ({"stages": [{"name": "x", "epochs": 0}]}, "at least one epoch"),
+    ({"stages": [{"name": "x", "epochs": 1, "backbone": "thawed"}]}, "stage backbone mode"),
+    ({"loss": {"name": "multinomial"}, "model": {"output": "sigmoid"}}, "needs `model.output"),
+    ({"loss": {"name": "l1"}}, "unknown loss"),
+])
+def test_configs_that_cannot_train_are_refused_before_reading_data(tmp_path, over, message):
+    with pytest.raises(SommelierError, match=message):
+        check(from_dict(tiny_raw(tmp_path, **over)), world=1)
 
 
 def test_yaml_floats_without_a_dot_are_floats(tmp_path):
