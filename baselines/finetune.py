@@ -1,0 +1,310 @@
+"""Training the DINOv2 regressor in stages, as the original study did.
+
+Each stage (`frozen`: head only on a frozen backbone; `full`: everything, with separate
+backbone and head learning rates; `lora`: LoRA adapters and head) starts from the best
+checkpoint of the stage before, trains with AdamW, a cosine schedule with warm-up and gradient
+clipping (bf16 autocast on GPUs), validates on the in-distribution validation split of the
+training surveys after every epoch and stops after `patience` epochs without improvement.
+UKIDSS is never read here.
+
+Folders in the run's output: `last/` (model, optimizer and progress after the latest epoch: a
+killed run resumes from it), `stages/<name>/` (best checkpoint of each stage), `best/` (the
+final model, what `train` returns), `run.json` and `history.jsonl` (one line per epoch).
+The same code runs one process or many under `torchrun` (DDP).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmark.atomic import atomic_directory
+from benchmark.errors import SommelierError
+
+from .checkpoint import restore_optimizer
+from .config import Config, StageConfig
+from .data import Plan, TrainingData, epoch_rows, iterate, load_training_data, loader, train_batches
+from .distributed import Processes, start, stop
+from .images import Views, augment
+from .inference import autocast, over_pool
+from .losses import LOSSES, Loss, LossContext
+from .lookup import lookup
+from .model import GalaxyRegressor, architecture, load_model, new_model, save_model
+from .run import Run, claim, make_record
+
+KIND = "dinov2"
+HISTORY = "history.jsonl"
+
+
+def _frozen(model: GalaxyRegressor, stage: StageConfig) -> list[dict]:
+    model.backbone.requires_grad_(False)
+    return [{"params": list(model.head.parameters()), "lr": stage.head_lr}]
+
+
+def _full(model: GalaxyRegressor, stage: StageConfig) -> list[dict]:
+    model.backbone.requires_grad_(True)
+    return [{"params": list(model.backbone.parameters()), "lr": stage.backbone_lr},
+            {"params": list(model.head.parameters()), "lr": stage.head_lr}]
+
+
+def _lora(model: GalaxyRegressor, stage: StageConfig) -> list[dict]:
+    model.use_lora(stage.lora)  # peft freezes the backbone and leaves the adapters trainable
+    adapters = [p for p in model.backbone.parameters() if p.requires_grad]
+    return [{"params": adapters, "lr": stage.backbone_lr},
+            {"params": list(model.head.parameters()), "lr": stage.head_lr}]
+
+
+@dataclass(frozen=True)
+class BackboneMode:
+    prepare: Callable[[GalaxyRegressor, StageConfig], list[dict]]  # -> optimizer groups
+    trains_backbone: bool  # False: the backbone also stays in eval mode
+
+
+BACKBONE_MODES: dict[str, BackboneMode] = {
+    "frozen": BackboneMode(_frozen, trains_backbone=False),
+    "full": BackboneMode(_full, trains_backbone=True),
+    "lora": BackboneMode(_lora, trains_backbone=True),
+}
+
+
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up over `warmup` steps, then cosine decay to 0 at `total`."""
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+class Step:
+    """One optimisation step on one batch (on the device): normalise, augment, forward,
+    loss, backward, clip, update. Returns the batch loss, detached."""
+
+    def __init__(self, model: GalaxyRegressor, network: nn.Module,
+                 optimizer: torch.optim.Optimizer, loss: Loss, config: Config):
+        self.model, self.network, self.optimizer, self.loss = model, network, optimizer, loss
+        self.ctx = LossContext(model.layout, model.output, config.loss)
+        self.augmenting = config.data.augment.rotate or config.data.augment.flip
+        self.bf16, self.clip = config.training.bf16, config.training.grad_clip
+        self.trainable = [p for g in optimizer.param_groups for p in g["params"]]
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        x = self.model.prepare(batch["images"])
+        if self.augmenting:
+            x = augment(x, batch["angles"], batch["flips"])
+        with autocast(x.device, self.bf16):
+            logits = self.network(x)
+        loss = self.loss.fn(logits.float(), batch["fractions"], batch["counts"], self.ctx).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.trainable, self.clip)
+        self.optimizer.step()
+        return loss.detach()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands; saved in `last/` so a killed run continues from there."""
+
+    stage: int = 0
+    epoch: int = 0  # the next epoch to run in `stage`
+    best: float | None = None  # best validation loss of this stage so far
+    bad_epochs: int = 0
+
+
+def check(config: Config, world: int) -> None:
+    """Refuse a config that cannot train before any data is read."""
+    if not config.stages:
+        raise SommelierError(f"config {config.name!r} has no training stages")
+    loss = lookup(LOSSES, config.loss.name, "loss")
+    if loss.needs_softmax and config.model.output != "softmax":
+        raise SommelierError(f"loss {config.loss.name!r} needs `model.output: softmax`")
+    for stage in config.stages:
+        lookup(BACKBONE_MODES, stage.backbone, "stage backbone mode")
+        if stage.epochs < 1:
+            raise SommelierError(f"stage {stage.name!r} needs at least one epoch")
+    if config.training.batch_size % world:
+        raise SommelierError(f"batch size {config.training.batch_size} does not split evenly "
+                             f"over {world} processes")
+
+
+def fit_dinov2(run: Run) -> Path:
+    processes = start()
+    try:
+        check(run.config, processes.world)
+        with processes.main_first():
+            data = load_training_data(run.config, run.data, run.seed, run.config.model.image_size)
+        record = make_record(run, data.loaded)
+        claim(run, record, write=processes.main)
+        return Trainer(run, data, processes, record).fit()
+    finally:
+        stop(processes)
+
+
+class Trainer:
+    def __init__(self, run: Run, data: TrainingData, processes: Processes, record: dict):
+        self.run, self.config, self.data = run, run.config, data
+        self.processes, self.device = processes, processes.device
+        self.record = record
+        self.loss = LOSSES[self.config.loss.name]
+
+    def meta(self, model: GalaxyRegressor) -> dict:
+        head = model.spec.head
+        lora = f", LoRA rank {model.spec.lora.rank}" if model.spec.lora else ""
+        described = (f"{architecture(model.spec)}{lora} -> MLP head {list(head.hidden)} "
+                     f"({head.norm} norm), {model.spec.output} outputs, "
+                     f"{self.config.loss.name} loss")
+        return {"kind": KIND, "run": self.record, "model": described}
+
+    # --- folders --------------------------------------------------------------------------
+    @property
+    def last(self) -> Path:
+        return self.run.out / "last"
+
+    def stage_dir(self, index: int) -> Path:
+        return self.run.out / "stages" / self.config.stages[index].name
+
+    # --- the run --------------------------------------------------------------------------
+    def fit(self) -> Path:
+        model, progress = self.resume()
+        resumed_mid_stage = progress.epoch > 0
+        while progress.stage < len(self.config.stages):
+            if progress.stage > 0 and not resumed_mid_stage:
+                model, _ = load_model(self.stage_dir(progress.stage - 1))
+            model, progress = self.fit_stage(model, progress, resumed_mid_stage)
+            resumed_mid_stage = False
+        return self.finish()
+
+    def resume(self) -> tuple[GalaxyRegressor, Progress]:
+        if (self.last / "checkpoint.json").is_file():
+            model, meta = load_model(self.last)
+            return model, Progress(**meta["trainer"])
+        return new_model(self.config, self.run.seed), Progress()
+
+    def fit_stage(self, model: GalaxyRegressor, progress: Progress,
+                  resumed: bool) -> tuple[GalaxyRegressor, Progress]:
+        stage = self.config.stages[progress.stage]
+        mode = BACKBONE_MODES[stage.backbone]
+        groups = mode.prepare(model, stage)
+        model.to(self.device)
+        optimizer = torch.optim.AdamW(groups, weight_decay=self.config.training.weight_decay)
+        base_lrs = [g["lr"] for g in optimizer.param_groups]
+        if resumed:
+            restore_optimizer(optimizer, self.last)
+        network = self.parallel(model)
+        while True:
+            started = time.perf_counter()
+            train_loss, steps = self.train_epoch(model, network, optimizer, base_lrs, mode,
+                                                 progress)
+            val_loss = self.validate(model)
+            improved = progress.best is None or val_loss < progress.best
+            progress = replace(progress, epoch=progress.epoch + 1,
+                               best=val_loss if improved else progress.best,
+                               bad_epochs=0 if improved else progress.bad_epochs + 1)
+            if improved and self.processes.main:
+                save_model(self.stage_dir(progress.stage), model, self.meta(model))
+            finished = (progress.epoch == stage.epochs
+                        or progress.bad_epochs >= self.config.training.patience)
+            self.log(stage, progress, train_loss, val_loss, steps, time.perf_counter() - started)
+            if finished:
+                progress = Progress(stage=progress.stage + 1)
+            if self.processes.main:
+                save_model(self.last, model, {**self.meta(model), "trainer": asdict(progress)},
+                           optimizer)
+            self.processes.barrier()
+            if finished:
+                return model, progress
+
+    def parallel(self, model: GalaxyRegressor) -> nn.Module:
+        if self.processes.world == 1:
+            return model
+        if self.device.type == "cuda":  # SyncBatchNorm needs GPUs; see docs for CPU runs
+            nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        # static graph: the same parameters every step, some never used (DINOv2's mask token)
+        return nn.parallel.DistributedDataParallel(
+            model, device_ids=[self.device] if self.device.type == "cuda" else None,
+            static_graph=True)
+
+    def train_epoch(self, model: GalaxyRegressor, network: nn.Module,
+                    optimizer: torch.optim.Optimizer, base_lrs: list[float], mode: BackboneMode,
+                    progress: Progress) -> tuple[float, int]:
+        cfg, data = self.config, self.data
+        stage = cfg.stages[progress.stage]
+        key = [self.run.seed, progress.stage, progress.epoch]
+        rng = np.random.default_rng(key)
+        rows = epoch_rows([len(p) for p in data.train.parts], list(data.shares), data.epoch_size,
+                          rng)
+        views = Views.draw(len(rows), rng, cfg.data.augment.rotate, cfg.data.augment.flip)
+        batches = train_batches(len(rows), cfg.training.batch_size, self.processes.rank,
+                                self.processes.world)
+        if not batches:
+            raise SommelierError(f"an epoch of {len(rows)} galaxies holds no full batch of "
+                                 f"{cfg.training.batch_size}")
+        total = stage.epochs * len(batches)
+        warmup = math.ceil(cfg.training.warmup * total)
+        torch.manual_seed(int(np.random.SeedSequence(key).generate_state(1)[0]))  # dropout
+        model.train()
+        if not mode.trains_backbone:
+            model.backbone.eval()
+        step = Step(model, network, optimizer, self.loss, cfg)
+        plan_loader = loader(data.train, Plan(rows, views), batches, cfg.data.num_workers,
+                             self.device)
+        desc = f"{stage.name} epoch {progress.epoch + 1}/{stage.epochs}"
+        loss_sum = torch.zeros((), device=self.device)
+        for i, batch in enumerate(iterate(plan_loader, self.device, desc, self.processes.main)):
+            factor = lr_factor(progress.epoch * len(batches) + i, total, warmup)
+            for group, base in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = base * factor
+            loss_sum += step(batch)
+        count = torch.tensor(float(len(batches)), device=self.device)
+        mean = self.processes.sum(torch.stack([loss_sum, count]))
+        return float(mean[0] / mean[1]), len(batches)
+
+    def validate(self, model: GalaxyRegressor) -> float:
+        """Validation loss: each survey's mean, weighted by its share of training."""
+        model.eval()
+        ctx = LossContext(model.layout, model.output, self.config.loss)
+
+        def losses(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            with autocast(self.device, self.config.training.bf16):
+                logits = model(model.prepare(batch["images"]))
+            return self.loss.fn(logits.float(), batch["fractions"], batch["counts"], ctx)
+
+        means = []
+        for survey, pool in self.data.validation.items():
+            values = over_pool(losses, pool, self.config.training.batch_size, self.processes,
+                               self.config.data.num_workers, desc=f"validate {survey}")
+            sums = torch.stack([values.sum(), torch.tensor(float(len(values)))])
+            total, count = self.processes.sum(sums)
+            means.append(float(total / count))
+        return float(np.average(means, weights=self.data.shares))
+
+    def log(self, stage: StageConfig, progress: Progress, train_loss: float, val_loss: float,
+            steps: int, seconds: float) -> None:
+        if not self.processes.main:
+            return
+        line = {"stage": stage.name, "epoch": progress.epoch, "train_loss": train_loss,
+                "val_loss": val_loss, "best_val_loss": progress.best, "steps": steps,
+                "seconds": round(seconds, 3), "steps_per_s": round(steps / seconds, 3)}
+        with open(self.run.out / HISTORY, "a") as fh:
+            fh.write(json.dumps(line) + "\n")
+        print(f"{stage.name} epoch {progress.epoch}/{stage.epochs}: train loss {train_loss:.5g}, "
+              f"validation loss {val_loss:.5g} ({line['steps_per_s']} steps/s)", file=sys.stderr)
+
+    def finish(self) -> Path:
+        """Publish the last stage's best checkpoint as `best/`."""
+        best = self.run.out / "best"
+        if self.processes.main and not (best / "checkpoint.json").is_file():
+            with atomic_directory(best) as tmp:
+                shutil.copytree(self.stage_dir(len(self.config.stages) - 1), tmp,
+                                dirs_exist_ok=True)
+        self.processes.barrier()
+        return best
