@@ -135,7 +135,7 @@ class EntryConfig:
 
     name: str
     authors: tuple[str, ...] = ("Galaxy Sommelier maintainers",)
-    url: str = ""
+    url: str | None = None  # http(s) address of the code or paper; none for the bundled ones
     notes: str = ""
 
 

@@ -16,6 +16,7 @@ from benchmark import dataset as D
 from benchmark import registry as R
 from benchmark.cli import main
 from benchmark.errors import SommelierError
+from benchmark.submission import load_submission, prediction_files
 from tests.baselines_support import (  # noqa: F401 (bench, cache: fixtures)
     bench, cache, tiny_config, tiny_raw, write_config)
 
@@ -59,6 +60,7 @@ def test_predict_writes_the_submission_contract(tmp_path, bench, checkpoint):
     assert info["dataset"] == bench.name and isinstance(info["parameters"], int)
     assert isinstance(info["authors"], list) and all(isinstance(a, str) for a in info["authors"])
     datetime.date.fromisoformat(info["date"])
+    assert len(prediction_files(load_submission(entry))) == 2  # the evaluator's validation
 
 
 def test_more_seeds_merge_into_one_entry(tmp_path, bench, checkpoint):
