@@ -209,6 +209,12 @@ def score_report(truth_path: str, predictions_path: str, options: ScoreOptions) 
 
 # --- a whole entry ------------------------------------------------------------------------
 
+def _change(iid: dict, ood: dict) -> dict[str, float | None]:
+    """OOD minus ID of every metric; undefined (None) where either side is, e.g. the r of a
+    constant prediction."""
+    return {m: None if iid[m] is None or ood[m] is None else ood[m] - iid[m] for m in M.METRICS}
+
+
 def _id_to_ood(evaluations: dict[str, dict]) -> dict[str, Any]:
     """OOD minus ID (test splits) of every metric, per feature and macro, from seed means."""
     ood = evaluations[f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"]["summary"]
@@ -218,12 +224,9 @@ def _id_to_ood(evaluations: dict[str, dict]) -> dict[str, Any]:
         if key not in evaluations:
             continue
         iid = evaluations[key]["summary"]
-
-        def change(a: dict, b: dict) -> dict:
-            return {m: b[m] - a[m] for m in M.METRICS}
         out[survey.name] = {
-            "features": {f: change(iid["features"][f], ood["features"][f]) for f in FEATURES},
-            "macro": change(iid["macro"], ood["macro"])}
+            "features": {f: _change(iid["features"][f], ood["features"][f]) for f in FEATURES},
+            "macro": _change(iid["macro"], ood["macro"])}
     return out
 
 

@@ -11,7 +11,10 @@ import scipy.stats
 
 from benchmark import registry as R
 from benchmark.cli import main
+from benchmark.evaluation import evaluate_entry
+from benchmark.leaderboard import write_leaderboard
 from benchmark.metrics import METRICS
+from benchmark.score_options import ScoreOptions
 from tests.conftest import ROOT
 from tests.fakes import write_fake_benchmark
 from tests.scoring_fakes import FEATURES, metadata, predictions_for, truth_frame, write_entry
@@ -198,6 +201,26 @@ def test_evaluate_writes_results_with_seeds_and_id_to_ood(tmp_path, bench, truth
     assert main(["evaluate", str(root), "--data", str(bench), "--bootstrap", "100"]) == 0
     assert (root / "results.json").read_bytes() == first
     assert "ukidss/test (seeds 0, 1)" in capsys.readouterr().out
+
+
+def test_a_constant_entry_has_undefined_r_and_ranks_last(tmp_path, bench, truths):
+    """The constant baseline's r is undefined (no variance): its ID -> OOD change of r is
+    undefined too, and the leaderboard ranks it after entries with a defined r."""
+    def constant(truth):
+        return predictions_for(truth).assign(**{f: 0.5 for f in FEATURES})
+
+    ukidss, sdss = truths[("ukidss", "test")], truths[("sdss", "test")]
+    for slug, make in (("constant", constant), ("model", predictions_for)):
+        root = write_entry(tmp_path / "subs" / slug, metadata(name=slug), {
+            "ukidss-test-seed0.parquet": make(ukidss), "sdss-test-seed0.parquet": make(sdss)})
+        evaluate_entry(root, str(bench), ScoreOptions(bootstrap=50))
+    results = json.loads((tmp_path / "subs" / "constant" / "results.json").read_text())
+    assert results["primary"]["value"] is None
+    assert results["id_to_ood"]["sdss"]["macro"]["pearson_r"] is None
+    assert results["id_to_ood"]["sdss"]["macro"]["mae"] is not None
+    write_leaderboard(tmp_path / "subs", tmp_path / "board")
+    (group,) = json.loads((tmp_path / "board" / "leaderboard.json").read_text())["groups"]
+    assert [e["name"] for e in group["tracks"]["standard"]] == ["model", "constant"]
 
 
 @pytest.mark.parametrize("meta, files, data, says", [
