@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import registry as R
 from .errors import SommelierError
+from .hub_layout import quiet_datasets
 
 DATA_DIR = "data"
 MANIFEST = "MANIFEST.sha256"
@@ -76,8 +77,9 @@ def load_split(data: str, survey: str, split: str, *, revision: str | None = Non
     import datasets  # heavy: only when data is actually loaded
 
     try:
-        return datasets.load_dataset(data, survey, split=split, revision=revision,
-                                     columns=columns, **cache_options(data))
+        with quiet_datasets(Path(data).is_dir()):
+            return datasets.load_dataset(data, survey, split=split, revision=revision,
+                                         columns=columns, **cache_options(data))
     except (FileNotFoundError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
         raise SommelierError(f"cannot load {survey}/{split} from {data!r}: {exc}") from exc
 

@@ -8,12 +8,31 @@ names each config's shards.
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
 SHARD_TEMPLATE = "{split}-{index:05d}-of-{count:05d}.parquet"
+
+
+@contextlib.contextmanager
+def quiet_datasets(quiet: bool = True):
+    """Hide `datasets`' per-shard and per-split progress bars behind our own (`quiet=False`:
+    leave them, e.g. for a Hub download, where they are the only sign of progress)."""
+    import datasets
+
+    if not quiet:
+        yield
+        return
+    was_disabled = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not was_disabled:
+            datasets.enable_progress_bars()
 
 
 def write_split(dataset, folder: Path, split: str, num_shards: int = 1,
@@ -27,7 +46,7 @@ def write_split(dataset, folder: Path, split: str, num_shards: int = 1,
     def write(index: int) -> None:
         dataset.shard(num_shards, index, contiguous=True).to_parquet(str(paths[index]))
 
-    with ThreadPoolExecutor(max_workers=max(1, num_proc)) as pool:
+    with quiet_datasets(), ThreadPoolExecutor(max_workers=max(1, num_proc)) as pool:
         list(pool.map(write, range(num_shards)))
     return paths
 

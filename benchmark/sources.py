@@ -19,6 +19,7 @@ from . import registry as R
 from .dataset import cache_options
 from .errors import SommelierError
 from .harmonise import detect_scheme, harmonise_votes
+from .hub_layout import quiet_datasets
 from .tables import read_table
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".fits", ".fits.gz", ".fit")
@@ -94,7 +95,8 @@ def _load_release(path: str):
     import datasets
 
     try:
-        splits = datasets.load_dataset(path, **cache_options(path))
+        with quiet_datasets(Path(path).is_dir()):
+            splits = datasets.load_dataset(path, **cache_options(path))
     except Exception as exc:  # the Hub client raises many types; all mean 'cannot read it'
         raise SommelierError(f"cannot load the Hugging Face release {path!r}: {exc}") from exc
     parts = [splits[name] for name in sorted(splits)]

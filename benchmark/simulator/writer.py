@@ -11,7 +11,6 @@ complete, so an interrupted run never leaves a folder that looks finished):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -121,20 +120,6 @@ def _features(release: SurveyRelease):
     return datasets.Features({c: types[c] for c in ["id_str", "image", *release.table.columns[1:]]})
 
 
-@contextlib.contextmanager
-def _quiet_datasets():
-    """Hide `datasets`' per-shard progress bars behind the simulator's own."""
-    import datasets
-
-    was_disabled = datasets.are_progress_bars_disabled()
-    datasets.disable_progress_bars()
-    try:
-        yield
-    finally:
-        if not was_disabled:
-            datasets.enable_progress_bars()
-
-
 def _write_release(release: SurveyRelease, jpegs: list[bytes], folder: Path) -> None:
     import datasets
 
@@ -145,9 +130,7 @@ def _write_release(release: SurveyRelease, jpegs: list[bytes], folder: Path) -> 
     for split in SPLITS:
         rows = frame[release.split == split].reset_index(drop=True)
         dataset = datasets.Dataset.from_pandas(rows, features=features, preserve_index=False)
-        with _quiet_datasets():
-            write_split(dataset, folder / "data", split,
-                        max(1, math.ceil(len(rows) / ROWS_PER_SHARD)))
+        write_split(dataset, folder / "data", split, max(1, math.ceil(len(rows) / ROWS_PER_SHARD)))
         configs[split] = f"data/{split}-*.parquet"
     survey = R.SURVEYS[release.optics.name]
     card = (f"# Simulated {survey.title}\n\nA simulated stand-in for `{survey.hf_release}` written "
