@@ -205,8 +205,9 @@ def _html_table(columns: list[Column], rows: Sequence[Any], row_attrs: Callable[
         tr_attrs = "".join(f' data-{k}="{_esc(v)}"' for k, v in row_attrs(row).items())
         body.append(f"<tr{tr_attrs}>{''.join(cells)}</tr>")
     table_attrs = "".join(f' data-{k}="{_esc(v)}"' for k, v in attrs.items())
-    return (f'<table class="sortable"{table_attrs}><thead><tr>{head}</tr></thead>'
-            f'<tbody>\n{chr(10).join(body)}\n</tbody></table>')
+    return (f'<div class="table-wrap"><table class="sortable"{table_attrs}>'
+            f'<thead><tr>{head}</tr></thead>'
+            f'<tbody>\n{chr(10).join(body)}\n</tbody></table></div>')
 
 
 def _row_attrs(row: Ranked) -> dict[str, Any]:

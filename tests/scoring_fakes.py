@@ -6,9 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
+from benchmark import dataset
 from benchmark import registry as R
+from benchmark.evaluation import evaluate_entry
+from benchmark.score_options import ScoreOptions
 from tests.fakes import fake_labels
 
 FEATURES = list(R.BENCHMARK_FEATURES)
@@ -50,4 +54,44 @@ def write_entry(root: Path, meta: dict, predictions: dict[str, pd.DataFrame]) ->
             frame.to_csv(folder / name, index=False)
         else:
             frame.to_parquet(folder / name, index=False)
+    return root
+
+
+# --- A small evaluated leaderboard ----------------------------------------------------------
+
+HOSTILE = "<script>alert(1)</script>"
+ATTRIBUTE = '"><img src=x onerror=alert(2)>'
+REPORTED = {"source": "a paper | with a pipe", "caveats": ["leakage", "flattened r"],
+            "pearson_r": {"smooth": 0.8, "featured_or_disk": 0.8, "artifact": 0.5,
+                          "edge_on_yes": 0.7, "edge_on_no": 0.6, "bar_yes": 0.5, "bar_no": 0.4,
+                          "spiral_yes": 0.6, "spiral_no": 0.5},
+            "pooled": {"pearson_r": 0.81}}
+
+
+def leaderboard_entries() -> dict[str, tuple[dict, str, float]]:
+    """slug -> (metadata, dataset, prediction noise). On "real": three standard entries of
+    falling quality (the best one has a hostile name and author; parameter counts in another
+    order than the ranking) and one oracle-track entry; one entry on "simulated"."""
+    return {
+        "strong": (metadata(name=HOSTILE, authors=[ATTRIBUTE], dataset="real",
+                            parameters=25_000_000), "real", 0.05),
+        "close": (metadata(name="Close second $x$", dataset="real"), "real", 0.055),
+        "weak": (metadata(name="Weak", dataset="real", parameters=3_000_000), "real", 0.4),
+        "oracle": (metadata(name="Oracle pick", model_selection="ood-validation",
+                            dataset="real"), "real", 0.2),
+        "sim": (metadata(name="Simulated only", dataset="simulated"), "simulated", 0.01),
+    }
+
+
+def write_leaderboard_submissions(root: Path) -> Path:
+    """A submissions folder: the evaluated `leaderboard_entries()` plus one reported entry."""
+    truths = {"real": truth_frame(150, seed=1), "simulated": truth_frame(150, seed=2)}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dataset, "load_truth", lambda data, survey, split: truths[data])
+        for slug, (meta, data, noise) in leaderboard_entries().items():
+            entry = write_entry(root / slug, meta, {
+                "ukidss-test-seed0.parquet": predictions_for(truths[data], noise, seed=3)})
+            evaluate_entry(entry, None, ScoreOptions(bootstrap=200))
+    write_entry(root / "study", metadata(name="Study <b>reported</b>", status="reported",
+                                         seeds=None, parameters=None, reported=REPORTED), {})
     return root

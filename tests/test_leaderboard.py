@@ -10,51 +10,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmark import dataset
 from benchmark.cli import build_parser, main
 from benchmark.errors import ValidationError
-from benchmark.evaluation import entry_fingerprint, evaluate_entry
+from benchmark.evaluation import entry_fingerprint
 from benchmark.jsonfile import dumps
 from benchmark.leaderboard import OUTPUTS, board_json, collect, write_leaderboard
 from benchmark.leaderboard_page import html_page, markdown_table
-from benchmark.score_options import ScoreOptions
 from tests.conftest import ROOT
-from tests.scoring_fakes import metadata, predictions_for, truth_frame, write_entry
-
-HOSTILE = "<script>alert(1)</script>"
-ATTRIBUTE = '"><img src=x onerror=alert(2)>'
-TRUTHS = {"real": truth_frame(150, seed=1), "simulated": truth_frame(150, seed=2)}
-REPORTED = {"source": "a paper | with a pipe", "caveats": ["leakage", "flattened r"],
-            "pearson_r": {"smooth": 0.8, "featured_or_disk": 0.8, "artifact": 0.5,
-                          "edge_on_yes": 0.7, "edge_on_no": 0.6, "bar_yes": 0.5, "bar_no": 0.4,
-                          "spiral_yes": 0.6, "spiral_no": 0.5},
-            "pooled": {"pearson_r": 0.81}}
-
-
-def entries():
-    """slug -> (metadata, dataset, prediction noise)."""
-    return {
-        "strong": (metadata(name=HOSTILE, authors=[ATTRIBUTE], dataset="real"), "real", 0.05),
-        "close": (metadata(name="Close second $x$", dataset="real"), "real", 0.055),
-        "weak": (metadata(name="Weak", dataset="real"), "real", 0.4),
-        "oracle": (metadata(name="Oracle pick", model_selection="ood-validation",
-                            dataset="real"), "real", 0.2),
-        "sim": (metadata(name="Simulated only", dataset="simulated"), "simulated", 0.01),
-    }
+from tests.scoring_fakes import ATTRIBUTE, HOSTILE, write_leaderboard_submissions
 
 
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory):
-    root = tmp_path_factory.mktemp("submissions")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(dataset, "load_truth", lambda data, survey, split: TRUTHS[data])
-        for slug, (meta, data, noise) in entries().items():
-            entry = write_entry(root / slug, meta, {
-                "ukidss-test-seed0.parquet": predictions_for(TRUTHS[data], noise, seed=3)})
-            evaluate_entry(entry, None, ScoreOptions(bootstrap=200))
-    write_entry(root / "study", metadata(name="Study <b>reported</b>", status="reported",
-                                         seeds=None, parameters=None, reported=REPORTED), {})
-    return root
+    return write_leaderboard_submissions(tmp_path_factory.mktemp("submissions"))
 
 
 @pytest.fixture(scope="module")
