@@ -41,7 +41,7 @@ def tiny_raw(cache: Path, **over: Any) -> dict[str, Any]:
         "name": "tiny-test",
         "model": {"backbone": {"source": None, "random": TINY_BACKBONE}, "image_size": 32,
                   "head": {"hidden": [16], "norm": "layer", "dropout": 0.0}},
-        "data": {"sample": {}, "max_validation": None, "cache_dir": str(cache)},
+        "data": {"sample": {}, "epoch_size": None, "max_validation": None, "cache_dir": str(cache)},
         "stages": [{"name": "head", "backbone": "frozen", "epochs": 1, "head_lr": 1e-2},
                    {"name": "finetune", "backbone": "full", "epochs": 2, "head_lr": 1e-2,
                     "backbone_lr": 1e-3}],
