@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(PY) -m pytest -p no:xdist --benchmark-only --benchmark-columns=min,median,ops $(PYTEST_ARGS)
 
 leaderboard: $(STAMP)
-	$(VENV)/bin/sommelier leaderboard
+	$(VENV)/bin/sommelier leaderboard --readme README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks quickstart-out

@@ -28,6 +28,7 @@ OUTPUTS = {"markdown": "leaderboard.md", "json": "leaderboard.json", "html": "in
 PRIMARY_TEXT = (f"macro mean Pearson r over the {len(R.BENCHMARK_FEATURES)} features on "
                 f"{R.PRIMARY_SURVEY.upper()} {R.PRIMARY_SPLIT}")
 TIE_TEXT = "its 95% interval overlaps the leader's"
+README_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
 
 
 @dataclass(frozen=True)
@@ -198,3 +199,20 @@ def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike) ->
         raise SommelierError(f"cannot write the leaderboard to {out}: "
                              f"{exc.strerror or exc}") from exc
     return paths
+
+
+def update_readme(readme: str | os.PathLike, fragment: str) -> None:
+    """Replace the README's text between the leaderboard markers with `fragment`, so the
+    README always shows the committed leaderboard."""
+    path = Path(readme)
+    start, end = README_MARKERS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SommelierError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    before, found, rest = text.partition(start)
+    _, found_end, after = rest.partition(end)
+    if not (found and found_end):
+        raise SommelierError(f"{path} has no leaderboard block; add the lines {start} and {end} "
+                             "where the table should go")
+    write_text(path, f"{before}{start}\n{fragment}{end}{after}")

@@ -170,11 +170,12 @@ def report(result: QuickstartResult) -> str:
             f"Finished in {result.seconds:.0f} s.")
 
 
-def publish(result: QuickstartResult, submissions: Path, leaderboard: Path) -> list[Path]:
+def publish(result: QuickstartResult, submissions: Path, leaderboard: Path,
+            readme: Path | None = None) -> list[Path]:
     """Copy the quick start's entries into `submissions` (replacing earlier quick-start
-    entries of the same name) and regenerate `leaderboard`."""
+    entries of the same name), regenerate `leaderboard` and the README's table."""
     from .atomic import atomic_directory
-    from .leaderboard import write_leaderboard
+    from .leaderboard import OUTPUTS, update_readme, write_leaderboard
 
     copied = []
     for entry in sorted(result.submissions.iterdir()):
@@ -183,4 +184,6 @@ def publish(result: QuickstartResult, submissions: Path, leaderboard: Path) -> l
             shutil.copytree(entry, tmp, dirs_exist_ok=True)
         copied.append(target)
     write_leaderboard(submissions, leaderboard)
+    if readme is not None:
+        update_readme(readme, (leaderboard / OUTPUTS["markdown"]).read_text(encoding="utf-8"))
     return copied

@@ -14,7 +14,7 @@ from benchmark.cli import build_parser, main
 from benchmark.errors import ValidationError
 from benchmark.evaluation import entry_fingerprint
 from benchmark.jsonfile import dumps
-from benchmark.leaderboard import OUTPUTS, board_json, collect, write_leaderboard
+from benchmark.leaderboard import OUTPUTS, board_json, collect, update_readme, write_leaderboard
 from benchmark.leaderboard_page import html_page, markdown_table
 from tests.conftest import ROOT
 from tests.scoring_fakes import ATTRIBUTE, HOSTILE, write_leaderboard_submissions
@@ -134,7 +134,19 @@ def test_committed_leaderboard_is_up_to_date(tmp_path):
     write_leaderboard(ROOT / "submissions", tmp_path)
     for name in (OUTPUTS["markdown"], OUTPUTS["json"]):
         assert (tmp_path / name).read_text() == (ROOT / "leaderboard" / name).read_text(), \
-            f"leaderboard/{name} is stale: run `sommelier leaderboard`"
+            f"leaderboard/{name} is stale: run `make leaderboard`"
+    readme = tmp_path / "README.md"
+    shutil.copy(ROOT / "README.md", readme)
+    update_readme(readme, (tmp_path / OUTPUTS["markdown"]).read_text())
+    assert readme.read_text() == (ROOT / "README.md").read_text(), \
+        "README.md's leaderboard table is stale: run `make leaderboard`"
+
+
+def test_a_readme_without_the_markers_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "README.md").write_text("# no markers\n")
+    assert main(["leaderboard", "--submissions", str(ROOT / "submissions"),
+                 "--out", str(tmp_path / "board"), "--readme", str(tmp_path / "README.md")]) == 2
+    assert "has no leaderboard block" in capsys.readouterr().err
 
 
 def _paths(obj, prefix=()):

@@ -11,6 +11,7 @@ import pytest
 from baselines.config import merge
 from benchmark import quickstart as Q
 from benchmark.cli import main
+from benchmark.leaderboard import README_MARKERS
 from tests.baselines_support import cache, tiny_raw, write_config  # noqa: F401 (cache: fixture)
 from tests.conftest import ROOT
 
@@ -69,13 +70,18 @@ def test_publish_copies_entries_and_renders_the_board(result, tmp_path):
     stale = tmp_path / "subs" / "quickstart-tiny-cpu-sdss"
     stale.mkdir()
     (stale / "old.txt").write_text("replaced")
-    copied = Q.publish(result, tmp_path / "subs", tmp_path / "board")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{README_MARKERS[0]}\nold table\n{README_MARKERS[1]}\n\nafter\n")
+    copied = Q.publish(result, tmp_path / "subs", tmp_path / "board", readme)
     assert [p.name for p in copied] == sorted(p.name for p in result.submissions.iterdir())
     assert not (stale / "old.txt").exists() and (stale / "results.json").is_file()
     assert (tmp_path / "subs" / other.name / "submission.yaml").read_bytes() == \
         (other / "submission.yaml").read_bytes()
     board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
     assert len(board["groups"][0]["tracks"]["standard"]) == 4 and len(board["reported"]) == 1
+    table = (tmp_path / "board" / "leaderboard.md").read_text()
+    assert readme.read_text() == (f"# Title\n\n{README_MARKERS[0]}\n{table}{README_MARKERS[1]}"
+                                  "\n\nafter\n")
 
 
 def test_a_foreign_output_folder_and_bad_sizes_are_refused(tmp_path, capsys):

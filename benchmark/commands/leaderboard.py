@@ -12,11 +12,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="folder of entries, one sub-folder each (default %(default)s/)")
     parser.add_argument("--out", default="leaderboard", metavar="DIR",
                         help="where to write the outputs (default %(default)s/)")
+    parser.add_argument("--readme", metavar="FILE",
+                        help="also put the table into FILE between its leaderboard markers")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..leaderboard import write_leaderboard
+    from ..leaderboard import update_readme, write_leaderboard
 
-    for path in write_leaderboard(args.submissions, args.out).values():
+    paths = write_leaderboard(args.submissions, args.out)
+    for path in paths.values():
         print(f"wrote {path}")
+    if args.readme:
+        update_readme(args.readme, paths["markdown"].read_text(encoding="utf-8"))
+        print(f"updated the leaderboard in {args.readme}")
     return 0

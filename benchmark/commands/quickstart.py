@@ -19,7 +19,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="training seeds of the DINOv2 baselines (default %(default)s)")
     parser.add_argument("--publish", action="store_true",
                         help="also copy the entries into submissions/ and regenerate "
-                             "leaderboard/ (the committed ones; untouched otherwise)")
+                             "leaderboard/ and README.md's table (the committed ones; "
+                             "untouched otherwise)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     result = quickstart(args.out, n=args.n, seeds=args.seeds, progress=not args.quiet)
     print(report(result))
     if args.publish:
-        for path in publish(result, Path("submissions"), Path("leaderboard")):
+        for path in publish(result, Path("submissions"), Path("leaderboard"), Path("README.md")):
             print(f"published {path}")
-        print("regenerated leaderboard/")
+        print("regenerated leaderboard/ and the table in README.md")
     return 0
