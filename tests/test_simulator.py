@@ -163,6 +163,16 @@ def test_calibration_against_real_label_means():
             < table.loc[("sdss", "featured_or_disk"), "mean"])
 
 
+def test_ukidss_bars_agree_with_sdss_as_real_ones_do_and_are_rarely_confident():
+    simulated = calibration.bar_statistics(n=3000, seed=0).set_index(
+        ["statistic", "survey"])["simulated"]
+    rho = simulated[("bar_rho", "ukidss vs sdss")]
+    assert abs(rho - calibration.BAR_AGREEMENT) < calibration.BAR_AGREEMENT_TOLERANCE
+    confident = simulated["confident_bars"]
+    assert confident["ukidss"] < calibration.CONFIDENT_BAR_MAX_SHARE
+    assert confident["ukidss"] < confident["sdss"]
+
+
 def test_near_infrared_shows_bulges_more_and_arms_less():
     pop = draw_population(500, stream(1, "population"))
     disks = pop.take(np.flatnonzero((pop.arm_frac > 0) & (pop.bar_frac > 0)))

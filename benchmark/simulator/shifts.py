@@ -29,8 +29,8 @@ SHIFTS: Mapping[str, Shift] = MappingProxyType({s.name: s for s in (
           ("psf_fwhm", "pixel_scale", "cutout")),
     Shift("noise", "depth: noise per channel relative to a galaxy's light", ("depth",)),
     Shift("wavelength", "bands (colours of bulge, arms, knots; dust)", ("bands",)),
-    Shift("votes", "volunteer behaviour: artifact rate, featured bias, disagreement",
-          ("behaviour",)),
+    Shift("votes", "volunteer behaviour: artifact rate, featured bias, disagreement, how "
+          "readily bars and spirals are called", ("behaviour",)),
 )})
 
 ALL = "all"

@@ -78,20 +78,36 @@ class Volunteers:
 
 
 @dataclass(frozen=True)
+class Answering:
+    """How a campaign's volunteers answer one 'is this feature there?' question.
+
+    floor: share of 'yes' when nothing of the feature is visible (eagerness);
+    ceiling: share of 'yes' when the feature is as visible as it gets (how sure volunteers
+    can be from these images); the share of 'yes' runs linearly in visibility between them.
+    """
+
+    floor: float
+    ceiling: float
+
+    def yes(self, visible: np.ndarray) -> np.ndarray:
+        return self.floor + (self.ceiling - self.floor) * visible
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """How a campaign's volunteers answer what they see (the 'vote behaviour' shift).
 
     artifact_rate: share of votes for 'star or artifact' on a clean galaxy image;
     featured_bias: logit offset of 'featured' (negative = calls more galaxies smooth);
-    eagerness: share of 'yes' to bar and spiral questions when nothing of them is visible;
     concentration: Dirichlet concentration of the volunteers' answer probabilities
-    (lower = more disagreement between galaxies of the same visibility).
+    (lower = more disagreement between galaxies of the same visibility);
+    features: how each feature question (by registry question name) is answered.
     """
 
     artifact_rate: float
     featured_bias: float
-    eagerness: float
     concentration: float
+    features: Mapping[str, Answering]
 
 
 @dataclass(frozen=True)
@@ -137,8 +153,12 @@ def r_equivalent(bands: tuple[str, ...], ab_depths: tuple[float, ...]) -> tuple[
     return tuple(round(d - BANDS[b].colour["disk"], 3) for b, d in zip(bands, ab_depths))
 
 
-_OPTICAL_VOLUNTEERS = Behaviour(artifact_rate=0.008, featured_bias=0.0, eagerness=0.22,
-                               concentration=15.0)
+# GZ2's bar_yes: mean 0.20, std 0.30, zero for 48% of galaxies (galaxy-zoo.md §5): optical
+# volunteers seldom call a bar where none shows, and agree on the bars they see.
+_OPTICAL_VOLUNTEERS = Behaviour(
+    artifact_rate=0.008, featured_bias=0.0, concentration=15.0,
+    features=MappingProxyType({"bar": Answering(floor=0.07, ceiling=0.92),
+                               "spiral": Answering(floor=0.22, ceiling=0.95)}))
 _NGC = Box(110.0, 260.0, -5.0, 65.0)
 _STRIPE82 = Box(315.0, 45.0, -1.25, 1.25)
 
@@ -164,8 +184,15 @@ SURVEY_OPTICS: Mapping[str, SurveyOptics] = MappingProxyType({s.name: s for s in
         cutout=Cutout(np.inf, 0.02, 0.0),
         # Vega Y 20.2, J 20.0, K 18.2 in AB (+0.634, +0.938, +1.900).
         depth=r_equivalent(("Y", "J", "K"), (20.83, 20.94, 20.10)),
-        behaviour=Behaviour(artifact_rate=0.07, featured_bias=-0.8, eagerness=0.08,
-                            concentration=25.0),
+        # GZ UKIDSS volunteers give "almost no bar fractions above 0.7" (galaxy-zoo.md §4),
+        # though these images show bars at least as plainly as SDSS's. In near-infrared
+        # composites a bar has no colour against its disk and the faint disk barely shows, so
+        # at most 40% call even a plain bar a bar, and few call one where none shows (fitted
+        # to §4's UKIDSS-GZ2 bar agreement; a behaviour, not an optic).
+        behaviour=Behaviour(
+            artifact_rate=0.07, featured_bias=-0.8, concentration=25.0,
+            features=MappingProxyType({"bar": Answering(floor=0.03, ceiling=0.4),
+                                       "spiral": Answering(floor=0.08, ceiling=0.95)})),
         volunteers=Volunteers(((1.0, 40.0),), spread=0.15),
         footprint=(Box(120.0, 240.0, -3.0, 16.0), _STRIPE82), subset_of="sdss",
         astrometry_sigma=None, id_style="subject"),

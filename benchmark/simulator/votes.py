@@ -25,7 +25,7 @@ ASKED_AFTER: Mapping[str, tuple[str, ...]] = {"odd": ("smooth", "featured_or_dis
 FEATURED_FLOOR = 0.14
 #: How strongly each visible feature makes a galaxy look featured.
 FEATURED_WEIGHTS: Mapping[str, float] = {
-    "arms": 1.0, "bar": 0.8, "edge_on": 0.9, "knots": 0.7, "companion": 0.8, "dust": 0.5,
+    "arms": 1.0, "bar": 0.5, "edge_on": 0.9, "knots": 0.7, "companion": 0.8, "dust": 0.5,
     "disk": 0.45,
 }
 #: Galaxy S/N at which an image is half 'clear'; murkier images draw artifact and edge-on
@@ -77,11 +77,11 @@ def _edge_on(v: Visibility, b: Behaviour) -> np.ndarray:
 
 
 def _bar(v: Visibility, b: Behaviour) -> np.ndarray:
-    return _yes_no(0.6 * b.eagerness + (0.92 - 0.6 * b.eagerness) * v.bar)
+    return _yes_no(b.features["bar"].yes(v.bar))
 
 
 def _spiral(v: Visibility, b: Behaviour) -> np.ndarray:
-    return _yes_no(b.eagerness + (0.95 - b.eagerness) * v.arms)
+    return _yes_no(b.features["spiral"].yes(v.arms))
 
 
 def _bulge_size(v: Visibility, b: Behaviour) -> np.ndarray:
