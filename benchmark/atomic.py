@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from .errors import SommelierError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -43,6 +45,16 @@ def write_bytes(target: str | os.PathLike, data: bytes) -> None:
 
 def write_text(target: str | os.PathLike, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
+
+
+def check_replaceable(target: Path, marker: str, made_by: str) -> None:
+    """Refuse a target folder unless it is empty or holds `marker` (an earlier output of ours):
+    replacing it must never delete someone else's files."""
+    if target.exists() and not target.is_dir():
+        raise SommelierError(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / marker).exists():
+        raise SommelierError(f"{target} is not empty and was not made by {made_by}; "
+                             "choose a new or empty folder")
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from . import registry as R
+from .atomic import check_replaceable
 from .console import estimate, number
 from .errors import SommelierError
 from .leaderboard import Ranked, collect
@@ -60,11 +61,7 @@ class QuickstartResult:
 
 def _fresh_output(out: Path) -> None:
     """Start from an empty folder; only a folder an earlier quick start made is cleared."""
-    if out.exists() and not out.is_dir():
-        raise SommelierError(f"--out {out} is a file; choose a folder")
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise SommelierError(f"--out {out} is not empty and was not made by `sommelier "
-                             "quickstart`; choose a new folder")
+    check_replaceable(out, MARKER, "`sommelier quickstart`")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

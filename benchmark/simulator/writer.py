@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import __version__
 from .. import registry as R
-from ..atomic import atomic_directory
+from ..atomic import atomic_directory, check_replaceable
 from ..errors import SommelierError
 from ..hub_layout import configs_front_matter, write_split
 from .identifiers import ID_STYLES, observed_coordinates
@@ -167,15 +167,6 @@ def _id_map(releases: dict[str, SurveyRelease], n: int) -> pd.DataFrame:
     return pd.DataFrame({"ukidss": ukidss.table["id_str"], "sdss": sdss[ukidss.index]})
 
 
-def _check_target(out: Path) -> None:
-    """Refuse to replace anything but an earlier simulation, and say why a folder can't be used."""
-    if out.exists() and not out.is_dir():
-        raise SommelierError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise SommelierError(f"{out} is not empty and holds no earlier simulation; "
-                             "choose a new or empty folder")
-
-
 def simulate(out: str | Path, n: int = 1500, seed: int = 0, image_size: int = 64,
              shifts: Iterable[str] = (ALL,), progress: bool = True) -> Path:
     """Simulate `n` galaxies seen by SDSS, DECaLS and UKIDSS and write them under `out`.
@@ -187,7 +178,7 @@ def simulate(out: str | Path, n: int = 1500, seed: int = 0, image_size: int = 64
 
     config = SimulationConfig(n, seed, image_size, tuple(shifts))
     out = Path(out).expanduser().resolve()
-    _check_target(out)
+    check_replaceable(out, MANIFEST, "`sommelier sim`")
     pop = draw_population(config.n, stream(config.seed, "population"))
     optics = shifted_optics(config.shifts)
     releases = {name: observe_survey(pop, optics[name], config.seed) for name in R.SURVEYS}
