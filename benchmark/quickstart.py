@@ -113,7 +113,7 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
     return QuickstartResult(out, submissions, board, time.perf_counter() - start)
 
 
-def _standard_rows(submissions: Path) -> list[Ranked]:
+def ranked_entries(submissions: Path) -> list[Ranked]:
     """The quick start's entries, ranked (all were scored on the same truth, standard track)."""
     (group,) = collect(submissions).groups
     return group.tracks["standard"]
@@ -155,7 +155,7 @@ def comparison(rows: list[Ranked], mixed_config: str, sdss_config: str) -> str:
 
 
 def report(result: QuickstartResult) -> str:
-    rows = _standard_rows(result.submissions)
+    rows = ranked_entries(result.submissions)
     return (f"\nUKIDSS test, the survey no model trained on: Pearson r per feature, ranked by "
             f"macro r.\nSimulated data and tiny randomly initialised models: the numbers "
             f"exercise the benchmark, they say nothing about DINOv2 on real galaxies.\n\n"
