@@ -49,7 +49,7 @@ def test_spiral_arms_are_among_the_most_degraded(probes):
 @pytest.mark.xfail(strict=True, reason=(
     "not met by the simulator: with bar votes calibrated to the real UKIDSS-GZ2 agreement "
     "(rho ~0.61) and rare confident UKIDSS bars, bar's drop (0.18-0.28) still ranks 5th-6th, "
-    "behind the colour-driven smooth and featured drops; see docs/simulator.md"))
+    "behind the wavelength-driven smooth and featured drops; see docs/simulator.md"))
 def test_bars_are_among_the_most_degraded(probes):
     assert BAR & _largest(probes["all"]["drop"], 4)
 
