@@ -23,12 +23,11 @@ from threadpoolctl import threadpool_limits
 from .. import registry as R
 from .population import Population, draw_population
 from .randomness import stream
-from .render import render
 from .shifts import ALL, NONE, SHIFTS, parse_shifts, shifted_optics
 from .surveys import REFERENCE, SurveyOptics
 from .visibility import measure
 from .votes import canonical_fractions, cast_votes
-from .writer import PIXELS_PER_BATCH
+from .writer import rendered_batches
 
 #: The survey the model never trains on.
 TARGET = "ukidss"
@@ -112,11 +111,7 @@ def fit_feature(x: np.ndarray, y: np.ndarray,
 def _survey_view(pop: Population, optics: SurveyOptics, size: int,
                  seed: int) -> tuple[np.ndarray, pd.DataFrame]:
     """Image features and canonical vote fractions of every galaxy as `optics` shows it."""
-    rng = stream(seed, optics.name, "noise")
-    batch = max(1, PIXELS_PER_BATCH // size**2)
-    features = [image_features(render(pop.take(np.arange(start, min(start + batch, len(pop)))),
-                                      optics, size, rng))
-                for start in range(0, len(pop), batch)]
+    features = [image_features(rgb) for rgb in rendered_batches(pop, optics, size, seed)]
     votes = cast_votes(measure(pop, optics), optics, stream(seed, optics.name, "votes"))
     return np.concatenate(features), canonical_fractions(votes, optics.scheme)
 

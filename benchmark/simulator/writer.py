@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -94,17 +94,24 @@ def observe_survey(pop: Population, optics: SurveyOptics, seed: int) -> SurveyRe
     return SurveyRelease(optics, index, table, np.where(test, "test", "train"))
 
 
+def rendered_batches(pop: Population, optics: SurveyOptics, size: int,
+                     seed: int) -> Iterator[np.ndarray]:
+    """(B, S, S, 3) RGB images of every galaxy of `pop` as the survey shows it, in order, a
+    batch of bounded memory at a time (one noise stream per survey and seed)."""
+    rng = stream(seed, optics.name, "noise")
+    batch = max(1, PIXELS_PER_BATCH // size**2)
+    for start in range(0, len(pop), batch):
+        yield render(pop.take(np.arange(start, min(start + batch, len(pop)))), optics, size, rng)
+
+
 def render_jpegs(pop: Population, optics: SurveyOptics, size: int, seed: int,
                  progress=None) -> list[bytes]:
     """JPEG bytes of every galaxy of `pop` as the survey shows it, batch by batch."""
-    rng = stream(seed, optics.name, "noise")
-    batch = max(1, PIXELS_PER_BATCH // size**2)
     jpegs: list[bytes] = []
-    for start in range(0, len(pop), batch):
-        part = pop.take(np.arange(start, min(start + batch, len(pop))))
-        jpegs.extend(encode_jpeg(rgb) for rgb in render(part, optics, size, rng))
+    for images in rendered_batches(pop, optics, size, seed):
+        jpegs.extend(encode_jpeg(rgb) for rgb in images)
         if progress is not None:
-            progress.update(len(part))
+            progress.update(len(images))
     return jpegs
 
 
