@@ -16,10 +16,10 @@ from pathlib import Path
 from tabulate import tabulate
 
 from . import registry as R
-from .atomic import check_replaceable
+from .atomic import atomic_directory, check_replaceable
 from .console import estimate, number
 from .errors import SommelierError
-from .leaderboard import Ranked, collect
+from .leaderboard import OUTPUTS, Ranked, collect, update_readme, write_leaderboard
 
 MARKER = ".sommelier-quickstart"
 PREDICTED_SPLITS = ("ukidss:test", "sdss:test", "decals:test")
@@ -82,7 +82,6 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
 
     from .build import build
     from .evaluation import evaluate_entry
-    from .leaderboard import write_leaderboard
     from .score_options import ScoreOptions
     from .simulator.writer import simulate
 
@@ -171,9 +170,6 @@ def publish(result: QuickstartResult, submissions: Path, leaderboard: Path,
             readme: Path | None = None) -> list[Path]:
     """Copy the quick start's entries into `submissions` (replacing earlier quick-start
     entries of the same name), regenerate `leaderboard` and the README's table."""
-    from .atomic import atomic_directory
-    from .leaderboard import OUTPUTS, update_readme, write_leaderboard
-
     copied = []
     for entry in sorted(result.submissions.iterdir()):
         target = submissions / entry.name
