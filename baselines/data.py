@@ -25,7 +25,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from benchmark import dataset as D
+from benchmark.dataset import layout as D
+from benchmark.dataset.load import load_split
 from benchmark import registry as R
 from benchmark.atomic import atomic_path
 from benchmark.errors import SommelierError
@@ -106,8 +107,8 @@ def load_split_data(data: str, survey: str, split: str, features: tuple[str, ...
     `image_size`)."""
     label_cols = list(dict.fromkeys(D.label_columns(features) + [FIRST_QUESTION_VOTES]))
     columns = ["id_str", "group_id"] + (label_cols if labelled else [])
-    ds = D.load_split(data, survey, split, revision=revision,
-                      columns=columns + ([D.IMAGE_COLUMN] if image_size else []))
+    ds = load_split(data, survey, split, revision,
+                    columns=columns + ([D.IMAGE_COLUMN] if image_size else []))
     table = ds.remove_columns([c for c in ds.column_names if c not in columns]).to_pandas()
     labels = None
     if labelled:

@@ -2,7 +2,7 @@
 
 Any baseline checkpoint (fine-tuned, linear probe, constant) predicts the vote fractions of
 each requested split of a benchmark dataset; the files and metadata follow the submission
-contract (`baselines.entry`). Labels of the predicted splits are never read.
+contract, written by the benchmark's entry writer. Labels of the predicted splits are never read.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmark.errors import SommelierError
+from benchmark.evaluation.submission import PREDICTIONS_DIR, prediction_name
+from benchmark.evaluation.writer import write_entry
 
 from .data import load_split_data
 from .distributed import single
-from .entry import describe, write_predictions, write_submission
+from .entry import describe, prediction_table
 from .kinds import load_predictor
 from .run import dataset_name
 
@@ -40,13 +42,12 @@ def predict(checkpoint: str | Path, data: str, splits: list[str], entry: str | P
     cache_dir = cache_dir or meta["run"]["config"]["data"]["cache_dir"]
     features = tuple(meta["features"])
     processes = single()
-    written = []
+    tables = {}
     for survey, split in map(parse_split, splits):
         split_data = load_split_data(data, survey, split, features, labelled=False,
                                      image_size=predictor.image_size, revision=revision,
                                      cache_dir=cache_dir, num_workers=num_workers)
         fractions = predictor.predict(split_data, processes, batch_size, num_workers)
-        written.append(write_predictions(entry, survey, split, seed, split_data.ids, features,
-                                         fractions))
-    write_submission(entry, describe(meta, dataset_name(data), seed))
-    return written
+        tables[f"{survey}/{split}"] = prediction_table(split_data.ids, features, fractions)
+    write_entry(entry, tables, seed=seed, **describe(meta, dataset_name(data, revision)))
+    return [entry / PREDICTIONS_DIR / prediction_name(*parse_split(s), seed) for s in splits]

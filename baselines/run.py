@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from benchmark import __version__
-from benchmark import dataset as D
+from benchmark.dataset import layout as D
 from benchmark.atomic import write_text
 from benchmark.errors import SommelierError
 
@@ -44,10 +44,14 @@ def resolve(config: Config, data: str | None, seed: int, out: str | Path | None)
     return Run(config, str(data), seed, out)
 
 
-def dataset_name(data: str) -> str:
-    """How a submission names its dataset: the Hub id, or a local folder's name."""
+def dataset_name(data: str, revision: str | None = None) -> str:
+    """How a submission names its dataset so `--data` can find it again: `ORG/NAME@REVISION`
+    for the Hub, a local folder's name (the quick start's `simulated-n<N>` names say how to
+    rebuild them)."""
     path = Path(data)
-    return path.resolve().name if path.is_dir() else data
+    if path.is_dir():
+        return path.resolve().name
+    return f"{data}@{revision}" if revision else data
 
 
 def code_version() -> str:

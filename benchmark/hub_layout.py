@@ -1,4 +1,4 @@
-"""Write and describe dataset folders in Hugging Face Hub layout.
+"""Write, describe and read dataset folders in Hugging Face Hub layout.
 
 Both the simulator (which writes upstream-style releases) and the builder (which writes the
 benchmark) produce folders that `datasets.load_dataset(folder, config, split=...)` reads:
@@ -9,6 +9,8 @@ names each config's shards.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,3 +62,21 @@ def configs_front_matter(configs: dict[str, dict[str, str]], extra: dict | None 
         for name, splits in configs.items()
     ]
     return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
+
+
+def cache_options(data: str) -> dict:
+    """`load_dataset` options that keep a local folder's cache apart from other folders'.
+
+    `datasets` keys the cache of a local folder by its card and file names, not by content, so
+    a rebuilt or another folder with the same card would be served stale rows. A cache folder
+    named by every file's path, size and mtime makes any change a new cache.
+    """
+    folder = Path(data)
+    if not folder.is_dir():
+        return {}
+    stamp = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        info = path.stat()
+        stamp.update(f"{path.relative_to(folder)}|{info.st_size}|{info.st_mtime_ns}\n".encode())
+    base = Path(os.environ.get("HF_DATASETS_CACHE", Path.home() / ".cache" / "huggingface" / "datasets"))
+    return {"cache_dir": str(base / "galaxy-sommelier-local" / stamp.hexdigest()[:20])}

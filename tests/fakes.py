@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark import dataset as D
+from benchmark.dataset import layout as D
 from benchmark import registry as R
 from benchmark.hub_layout import configs_front_matter, write_split
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.stats
 
-from benchmark import metrics as M
+from benchmark.evaluation import metrics as M
 
 #: Independent definitions of each registered metric, on the scored values of one feature.
 REFERENCE = {

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from benchmark import dataset
+from benchmark.dataset import load
 from benchmark import registry as R
-from benchmark.evaluation import evaluate_entry
-from benchmark.score_options import ScoreOptions
+from benchmark.evaluation.entry import evaluate_entry
+from benchmark.evaluation.options import ScoreOptions
 from tests.fakes import fake_labels
 
 FEATURES = list(R.BENCHMARK_FEATURES)
@@ -83,11 +83,17 @@ def leaderboard_entries() -> dict[str, tuple[dict, str, float]]:
     }
 
 
+def fake_datasets(mp: pytest.MonkeyPatch, truths: dict[str, pd.DataFrame]) -> None:
+    """Make `data` names resolve to the given truth tables (UKIDSS test of each name)."""
+    mp.setattr(load, "resolve", lambda data, revision=None: load.DataReference(data, local=True))
+    mp.setattr(load, "load_truth", lambda data, survey, split, revision=None: truths[data])
+
+
 def write_leaderboard_submissions(root: Path) -> Path:
     """A submissions folder: the evaluated `leaderboard_entries()` plus one reported entry."""
     truths = {"real": truth_frame(150, seed=1), "simulated": truth_frame(150, seed=2)}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(dataset, "load_truth", lambda data, survey, split: truths[data])
+        fake_datasets(mp, truths)
         for slug, (meta, data, noise) in leaderboard_entries().items():
             entry = write_entry(root / slug, meta, {
                 "ukidss-test-seed0.parquet": predictions_for(truths[data], noise, seed=3)})

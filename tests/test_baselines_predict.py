@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from baselines.entry import IDENTITY
+from benchmark.evaluation.writer import IDENTITY
 from baselines.predict import predict
 from baselines.train import train
-from benchmark import dataset as D
+from benchmark.dataset.load import load_split, load_truth
 from benchmark import registry as R
-from benchmark.cli import main
+from benchmark.cli.main import main
 from benchmark.errors import SommelierError
-from benchmark.submission import load_submission, prediction_files
+from benchmark.evaluation.submission import load_submission, prediction_files
 from tests.baselines_support import (  # noqa: F401 (bench, cache: fixtures)
     bench, cache, tiny_config, tiny_raw, write_config)
 
@@ -33,7 +33,7 @@ def checkpoint(tmp_path_factory, bench, cache):
 def _check_contract(entry, bench, survey, split, seed):
     frame = pd.read_parquet(entry / "predictions" / f"{survey}-{split}-seed{seed}.parquet")
     assert list(frame.columns) == ["id_str", *R.BENCHMARK_FEATURES]
-    ids = D.load_split(str(bench), survey, split, columns=["id_str"])["id_str"]
+    ids = load_split(str(bench), survey, split, columns=["id_str"])["id_str"]
     assert list(frame["id_str"]) == list(ids)
     values = frame[list(R.BENCHMARK_FEATURES)].to_numpy()
     assert values.dtype.kind == "f" and np.all((values >= 0) & (values <= 1))
@@ -100,7 +100,7 @@ def _cli_train_predict(tmp_path, bench, raw):
 def test_constant_baseline_predicts_the_training_means(tmp_path, bench, cache):
     raw = tiny_raw(cache, name="constant", kind="constant", features="benchmark")
     frame = _cli_train_predict(tmp_path, bench, raw)
-    train_labels = D.load_truth(str(bench), "sdss", "train")
+    train_labels = load_truth(str(bench), "sdss", "train")
     for feature in R.BENCHMARK_FEATURES:
         expected = train_labels[R.fraction_column(feature)].mean()  # pandas skips unasked
         assert np.allclose(frame[feature], expected, atol=1e-6)
@@ -110,7 +110,7 @@ def test_mixed_constant_weights_surveys_by_their_share(tmp_path, bench, cache):
     raw = tiny_raw(cache, name="constant", kind="constant", features="benchmark",
                    data={"mix": {"sdss": 0.25, "decals": 0.75}})
     frame = _cli_train_predict(tmp_path, bench, raw)
-    means = [D.load_truth(str(bench), s, "train")[R.fraction_column("smooth")].mean()
+    means = [load_truth(str(bench), s, "train")[R.fraction_column("smooth")].mean()
              for s in ("sdss", "decals")]
     assert math.isclose(frame["smooth"].iloc[0], 0.25 * means[0] + 0.75 * means[1], rel_tol=1e-5)
 

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark import dataset as D
+from benchmark.dataset import layout as D
+from benchmark.dataset.load import load_split, load_truth
 from benchmark import registry as R
-from benchmark.build import build
+from benchmark.dataset.build import build
 from benchmark.errors import SommelierError
-from benchmark.publish import download, push, verify_manifest
+from benchmark.dataset.publish import download, push, verify_manifest
 from tests.conftest import ROOT
 from tests.fakes import fake_image, fake_labels
 
@@ -41,29 +42,29 @@ def built(sim_folder, tmp_path_factory) -> Path:
 def test_every_config_and_split_loads_with_documented_columns(built):
     for survey in R.SURVEYS:
         for split in R.SURVEYS[survey].splits:
-            ds = D.load_split(str(built), survey, split)
+            ds = load_split(str(built), survey, split)
             assert len(ds) > 0
             assert ds.column_names == list(D.META_COLUMNS) + [D.IMAGE_COLUMN] + D.label_columns()
             assert ds[0]["image"].size == (32, 32)
             assert ds.features[R.fraction_column("bar_yes")].dtype == "float32"
             assert ds.features[R.count_column("bar_yes")].dtype == "int32"
-    ukidss = D.load_truth(str(built), "ukidss", "test")
+    ukidss = load_truth(str(built), "ukidss", "test")
     assert ukidss["ra"].isna().all() and ukidss["id_str"].str.startswith("ukidss:").all()
-    decals = D.load_truth(str(built), "decals", "train")
+    decals = load_truth(str(built), "decals", "train")
     assert decals[R.count_column("odd_yes")].isna().all()  # DECaLS DR5 has no 'odd' question
 
 
 def test_no_ukidss_test_galaxy_in_any_training_or_validation_split(built, sim_folder):
-    ukidss_test = set(D.load_truth(str(built), "ukidss", "test")["group_id"])
+    ukidss_test = set(load_truth(str(built), "ukidss", "test")["group_id"])
     for survey in ("sdss", "decals"):
         for split in ("train", "validation"):
-            assert not ukidss_test & set(D.load_truth(str(built), survey, split)["group_id"])
+            assert not ukidss_test & set(load_truth(str(built), survey, split)["group_id"])
     # the same galaxies really are in several surveys: every UKIDSS galaxy has an SDSS twin
-    sdss_test = set(D.load_truth(str(built), "sdss", "test")["group_id"])
+    sdss_test = set(load_truth(str(built), "sdss", "test")["group_id"])
     assert ukidss_test <= sdss_test
     truth = pd.read_parquet(sim_folder / "truth.parquet")
     assert truth["ukidss_id_str"].notna().sum() == sum(
-        len(D.load_truth(str(built), "ukidss", s)) for s in R.SURVEYS["ukidss"].splits)
+        len(load_truth(str(built), "ukidss", s)) for s in R.SURVEYS["ukidss"].splits)
 
 
 def test_same_inputs_give_identical_bytes(built, sim_folder, tmp_path):
@@ -136,7 +137,7 @@ def test_hart16_catalogue_counts_missing_and_corrupt_images(tmp_path):
     report = build([f"hart16:{path}"], tmp_path / "out", progress=False)
     assert report.dropped == {("sdss", "missing image"): 1, ("sdss", "corrupt image"): 1}
     assert sum(report.split_sizes.values()) == 4
-    rows = pd.concat(D.load_truth(str(tmp_path / "out"), survey, split)
+    rows = pd.concat(load_truth(str(tmp_path / "out"), survey, split)
                      for survey, split in report.split_sizes)
     got = rows.set_index("source_id").loc[ids[0], R.fraction_column("smooth")]
     assert got == pytest.approx(labels.loc[0, R.fraction_column("smooth")], abs=1e-6)
@@ -150,7 +151,7 @@ def test_decals_zenodo_bar_yes_is_strong_plus_weak(tmp_path):
                                    {"iauname": ids, "ra": np.arange(5.0), "dec": np.zeros(5)},
                                    [f"{i}.jpg" for i in ids])
     report = build([f"decals-zenodo:{path}"], tmp_path / "out", progress=False)
-    rows = pd.concat(D.load_truth(str(tmp_path / "out"), survey, split)
+    rows = pd.concat(load_truth(str(tmp_path / "out"), survey, split)
                      for survey, split in report.split_sizes)
     rows = rows.set_index("source_id").loc[ids]
     np.testing.assert_array_equal(rows[R.count_column("bar_yes")], labels[R.count_column("bar_yes")])
@@ -179,7 +180,7 @@ def test_ukidss_catalogue_fits_images_and_the_leakage_refusal(tmp_path):
     report = build([f"ukidss-catalog:{path}"], tmp_path / "out", allow_unmatched=True, progress=False)
     assert report.unmatched == ["ukidss"]
     assert "leakage of this build is UNKNOWN" in (tmp_path / "out" / "README.md").read_text()
-    image = D.load_split(str(tmp_path / "out"), "ukidss", "test")[0]["image"]
+    image = load_split(str(tmp_path / "out"), "ukidss", "test")[0]["image"]
     assert image.format == "JPEG" and np.asarray(image).std() > 0  # a real stretch, not black
 
 
@@ -251,7 +252,7 @@ def test_download_verifies_the_manifest(built, tmp_path):
 def test_fits_to_rgb_is_a_decodable_jpeg(tmp_path):
     from PIL import Image
 
-    from benchmark.sources import image_bytes
+    from benchmark.dataset.sources import image_bytes
 
     _fits_cube(tmp_path / "g.fits")
     assert Image.open(io.BytesIO(image_bytes(tmp_path / "g.fits"))).size == (24, 24)

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from benchmark.cli import build_parser, command_names, main
+from benchmark.cli.main import build_parser, command_names, main
 
 
 def test_top_level_help_lists_commands(capsys):
@@ -26,7 +26,7 @@ def test_every_command_has_help(name, capsys):
 
 
 def test_importing_the_cli_does_not_import_torch():
-    code = ("import sys, benchmark.cli as c; c.build_parser(); "
+    code = ("import sys, benchmark.cli.main as c; c.build_parser(); "
             "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

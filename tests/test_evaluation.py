@@ -10,11 +10,11 @@ import pytest
 import scipy.stats
 
 from benchmark import registry as R
-from benchmark.cli import main
-from benchmark.evaluation import evaluate_entry
-from benchmark.leaderboard import write_leaderboard
-from benchmark.metrics import METRICS
-from benchmark.score_options import ScoreOptions
+from benchmark.cli.main import main
+from benchmark.evaluation.entry import evaluate_entry
+from benchmark.leaderboard.write import write_leaderboard
+from benchmark.evaluation.metrics import METRICS
+from benchmark.evaluation.options import ScoreOptions
 from tests.conftest import ROOT
 from tests.fakes import write_fake_benchmark
 from tests.scoring_fakes import FEATURES, metadata, predictions_for, truth_frame, write_entry
@@ -168,7 +168,7 @@ def bench(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def truths(bench):
-    from benchmark.dataset import load_truth
+    from benchmark.dataset.load import load_truth
     return {key: load_truth(str(bench), *key) for key in [("ukidss", "test"), ("sdss", "test")]}
 
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from benchmark import dataset as D
+from benchmark.dataset import layout as D
+from benchmark.dataset.load import load_split, load_truth
 from benchmark import registry as R
 from tests.fakes import fake_labels, write_fake_benchmark
 
@@ -19,8 +20,8 @@ def test_fake_labels_follow_the_tree():
 
 def test_fake_benchmark_loads_through_load_split(tmp_path):
     root = write_fake_benchmark(tmp_path / "bench", {("ukidss", "test"): 5, ("sdss", "train"): 7})
-    test = D.load_split(str(root), "ukidss", "test")
+    test = load_split(str(root), "ukidss", "test")
     assert len(test) == 5 and test[0]["image"].size == (32, 32)
-    truth = D.load_truth(str(root), "sdss", "train")
+    truth = load_truth(str(root), "sdss", "train")
     assert len(truth) == 7 and "image" not in truth
     assert set(D.label_columns()) <= set(truth.columns)

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmark.cli import build_parser, main
+from benchmark.cli.main import build_parser, main
 from benchmark.errors import ValidationError
-from benchmark.evaluation import entry_fingerprint
+from benchmark.evaluation.entry import entry_fingerprint
 from benchmark.jsonfile import dumps
-from benchmark.leaderboard import OUTPUTS, board_json, collect, update_readme, write_leaderboard
-from benchmark.leaderboard_page import html_page, markdown_table
+from benchmark.leaderboard.write import OUTPUTS, update_readme, write_leaderboard
+from benchmark.leaderboard.board import board_json, collect
+from benchmark.leaderboard.page import html_page, markdown_table
 from tests.conftest import ROOT
 from tests.scoring_fakes import ATTRIBUTE, HOSTILE, write_leaderboard_submissions
 

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmark.console import number
-from benchmark.leaderboard import write_leaderboard
+from benchmark.evaluation.display import number
+from benchmark.leaderboard.write import write_leaderboard
 from tests.scoring_fakes import ATTRIBUTE, HOSTILE, write_leaderboard_submissions
 
 pytestmark = pytest.mark.browser

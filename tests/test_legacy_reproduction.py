@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from benchmark import registry as R
-from benchmark.cli import main
+from benchmark.cli.main import main
 from tests.conftest import SHARED
 
 FIXTURES = SHARED / "fixtures" / "original-study"

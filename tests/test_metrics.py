@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark import metrics as M
+from benchmark.evaluation import metrics as M
 from tests.reference_metrics import REFERENCE, loop_bootstrap
 
 def point(p, y, mask):

@@ -6,9 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from benchmark import dataset as D
-from benchmark.publish import features, write_dataset
-from benchmark.splits import SplitDefinition
+from benchmark.dataset import layout as D
+from benchmark.dataset.publish import features, write_dataset
+from benchmark.dataset.splits import SplitDefinition
 from tests.fakes import fake_split
 
 ROWS = 2000

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from benchmark import registry as R
-from benchmark.evaluation import score, score_predictions, truth_from_frame
-from benchmark.score_options import ScoreOptions
+from benchmark.evaluation.scoring import score, score_predictions
+from benchmark.evaluation.truth import truth_from_frame
+from benchmark.evaluation.options import ScoreOptions
 from tests.reference_metrics import loop_bootstrap, loop_point
 
 N, DRAWS, SEED = 70_845, 1000, 0

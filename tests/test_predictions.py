@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmark import predictions as P
+from benchmark.evaluation import predictions as P
 from benchmark.errors import SommelierError, ValidationError
 from tests.conftest import SHARED
 from tests.scoring_fakes import FEATURES, predictions_for, truth_frame

@@ -9,9 +9,9 @@ import shutil
 import pytest
 
 from baselines.config import merge
-from benchmark import quickstart as Q
-from benchmark.cli import main
-from benchmark.leaderboard import README_MARKERS
+from benchmark.cli import quickstart as Q
+from benchmark.cli.main import main
+from benchmark.leaderboard.write import README_MARKERS
 from tests.baselines_support import cache, tiny_raw, write_config  # noqa: F401 (cache: fixture)
 from tests.conftest import ROOT
 

@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from benchmark import registry as R
-from benchmark.cli import main
+from benchmark.cli.main import main
 from benchmark.errors import SommelierError
-from benchmark.simulator import calibration, render, writer
+from benchmark.simulator import render, writer
+from benchmark.simulator.studies import calibration
 from benchmark.simulator.photometry import COMPONENT_INDEX, component_fluxes
 from benchmark.simulator.population import draw_population
 from benchmark.simulator.randomness import stream

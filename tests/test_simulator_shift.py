@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from benchmark import registry as R
-from benchmark.simulator import gallery
-from benchmark.simulator.shift_probe import image_features, shift_probe
+from benchmark.simulator.studies import gallery
+from benchmark.simulator.studies.shift_probe import image_features, shift_probe
 
 SEED = 0
 SPIRAL = {"spiral_yes", "spiral_no"}  # near mirror images: one question, counted once

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmark import submission as S
+from benchmark.evaluation import submission as S
 from benchmark.errors import ValidationError
 from tests.scoring_fakes import metadata, predictions_for, truth_frame, write_entry
 

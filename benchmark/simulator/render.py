@@ -18,8 +18,7 @@ import numpy as np
 from scipy.special import gammaincinv
 
 from .bands import BANDS
-from .photometry import (COMPONENTS, FWHM_TO_SIGMA, component_fluxes, dust_optical_depth,
-                         sky_noise)
+from .photometry import COMPONENTS, FWHM_TO_SIGMA, component_fluxes, dust_optical_depth, sky_noise
 from .population import Population
 from .surveys import SurveyOptics
 

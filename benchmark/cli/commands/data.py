@@ -1,0 +1,84 @@
+"""`sommelier data build|push|download`: make, publish and fetch the benchmark dataset."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "Build the benchmark dataset from Galaxy Zoo sources, push it to the Hub, download it."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    build = sub.add_parser("build", help="harmonise sources into leakage-free splits (Hub layout)",
+                           description="Harmonise Galaxy Zoo sources into the benchmark dataset.")
+    build.add_argument("--source", action="append", required=True, metavar="KIND:PATH",
+                       help="a source: hf, sim, hart16, decals-zenodo or ukidss-catalog, e.g. "
+                            "sim:out/sim, hf:mwalmsley/gz2, hart16:gz2.csv,images=DIR (repeatable)")
+    build.add_argument("--id-map", action="append", default=[], metavar="FILE",
+                       help="CSV/Parquet whose columns are survey names holding upstream ids of "
+                            "the same galaxy, e.g. ukidss,sdss (repeatable)")
+    build.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    build.add_argument("--allow-unmatched", action="store_true",
+                       help="build even if UKIDSS cannot be matched; the card states the leakage")
+    build.add_argument("--strict", action="store_true", help="fail if any row fails a check")
+    build.add_argument("--num-proc", type=int, default=1, help="shards written in parallel")
+    build.add_argument("--repo", default="galaxy-sommelier/benchmark",
+                       help="Hub id named in the dataset card's usage example")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.set_defaults(action_run=_build)
+
+    push = sub.add_parser("push", help="upload a built folder to the Hugging Face Hub",
+                          description="Verify a built folder's manifest and upload it.")
+    push.add_argument("--folder", required=True, help="a folder written by `data build`")
+    push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
+    push.add_argument("--revision", help="branch to push to (default main)")
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
+    push.set_defaults(action_run=_push)
+
+    download = sub.add_parser("download", help="fetch a revision and verify its manifest",
+                              description="Fetch a dataset revision (or check a local folder).")
+    download.add_argument("--repo", required=True, help="Hub dataset repo or local folder")
+    download.add_argument("--revision", help="commit, tag or branch (pin one for reproducibility)")
+    download.add_argument("--out", default="benchmark-data", help="local folder for the download")
+    download.set_defaults(action_run=_download)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from ...dataset.build import build
+
+    report = build(args.source, args.out, id_maps=args.id_map, allow_unmatched=args.allow_unmatched,
+                   strict=args.strict, num_proc=args.num_proc, repo=args.repo,
+                   progress=not args.quiet)
+    for (survey, split), n in report.split_sizes.items():
+        print(f"{survey:>7} {split:<10} {n:>7}")
+    dropped = sum(report.dropped.values())
+    print(f"dropped {dropped} rows" + (": " + "; ".join(
+        f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())) if dropped else ""))
+    if report.unmatched:
+        print(f"WARNING: {', '.join(report.unmatched)} unmatched: leakage unknown (see the card)")
+    print(report.out)
+    return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    from ...dataset.publish import push
+
+    files = push(args.folder, args.repo, revision=args.revision, private=args.private,
+                 dry_run=args.dry_run)
+    verb = "would send" if args.dry_run else "sent"
+    print(f"{verb} {len(files)} files to {args.repo}:")
+    print("\n".join(f"  {f}" for f in files))
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from ...dataset.publish import download
+
+    path = download(args.repo, args.out, revision=args.revision)
+    print(path)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return args.action_run(args)

@@ -1,0 +1,251 @@
+"""The leaderboard as a Markdown fragment (for the README) and a self-contained HTML page.
+
+Both render the same column definitions. Every text that comes from an entry is untrusted: it
+is HTML-escaped on the page and in the Markdown (which GitHub renders as HTML too), and table
+pipes are escaped in Markdown. The page has no external assets and works from file://.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+from importlib import resources
+from string import Template
+from typing import Any, Callable, Sequence
+
+from tabulate import tabulate
+
+from .. import __version__
+from .. import registry as R
+from ..evaluation.display import estimate, number
+from .board import PRIMARY_TEXT, TIE_TEXT, Board, Group, Ranked
+from ..evaluation.submission import TRACKS, Submission
+
+TIE_MARK = "≈ #1"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: plain text (Markdown, and HTML after escaping), a sort value, and
+    optionally richer HTML (which must escape every untrusted text itself)."""
+
+    key: str
+    header: str
+    text: Callable[[Any], str]
+    value: Callable[[Any], float | str | None] | None = None  # None: sort by text
+    html: Callable[[Any], str] | None = None
+    numeric: bool = False
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _entry_html(sub: Submission) -> str:
+    name = _esc(sub.name)
+    link = f'<a href="{_esc(sub.url)}" rel="noopener">{name}</a>' if sub.url else name
+    meta = f"{_esc(sub.model)} · {_esc(', '.join(sub.authors))} · {_esc(sub.pretraining)}"
+    return f'{link}<div class="meta">{meta}</div>'
+
+
+def _parameters(count: int | None) -> str:
+    if count is None:
+        return "-"
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if count >= size:
+            return f"{count / size:.1f}{unit}"
+    return str(count)
+
+
+def _id_to_ood(row: Ranked) -> str:
+    return "; ".join(f"{s} {number(v, 3)}" for s, v in row.id_to_ood.items()) or "-"
+
+
+def _primary_html(row: Ranked) -> str:
+    text = f'<span class="value">{number(row.primary)}</span>'
+    if row.std is not None:
+        text += f" ± {number(row.std)}"
+    if row.ci:
+        text += f' <span class="ci">[{number(row.ci[0])}, {number(row.ci[1])}]</span>'
+    return text
+
+
+def _subject(row: Ranked | Submission) -> Submission:
+    return row.sub if isinstance(row, Ranked) else row
+
+
+ENTRY = Column("entry", "Entry", lambda row: _subject(row).name,
+               html=lambda row: _entry_html(_subject(row)))
+TRAINING = Column("training", "Training", lambda row: "+".join(_subject(row).training_surveys))
+
+RANKED_COLUMNS: list[Column] = [
+    Column("rank", "Rank", lambda r: str(r.rank), lambda r: r.rank, numeric=True),
+    Column("tie", "Tie", lambda r: TIE_MARK if r.tied else "", lambda r: int(r.tied),
+           html=lambda r: f'<span class="tie">{TIE_MARK}</span>' if r.tied else "",
+           numeric=True),
+    ENTRY, TRAINING,
+    Column("seeds", "Seeds", lambda r: str(len(r.sub.seeds)), lambda r: len(r.sub.seeds),
+           numeric=True),
+    Column("primary", "Macro r [95% CI]", lambda r: estimate(r.primary, r.std, r.ci),
+           lambda r: r.primary, html=_primary_html, numeric=True),
+    Column("worst", "Worst feature", lambda r: r.worst_feature or "-"),
+    Column("mae", "Macro MAE", lambda r: number(r.macro.get("mae")), lambda r: r.macro.get("mae"),
+           numeric=True),
+    Column("id_to_ood", "ID→OOD Δr", _id_to_ood,
+           lambda r: min((v for v in r.id_to_ood.values() if v is not None), default=None),
+           numeric=True),
+    Column("parameters", "Params", lambda r: _parameters(r.sub.parameters),
+           lambda r: r.sub.parameters, numeric=True),
+    Column("date", "Date", lambda r: r.sub.date),
+    Column("warnings", "Warnings", lambda r: str(r.warnings), lambda r: r.warnings,
+           html=lambda r: f'<span class="warn">{r.warnings}</span>' if r.warnings else "0",
+           numeric=True),
+]
+
+REPORTED_COLUMNS: list[Column] = [
+    ENTRY, TRAINING,
+    Column("macro", "Macro r (9 features)", lambda s: number(s.reported.macro_pearson_r),
+           lambda s: s.reported.macro_pearson_r, numeric=True),
+    Column("pooled", "Pooled r", lambda s: number(s.reported.pooled.get("pearson_r")),
+           lambda s: s.reported.pooled.get("pearson_r"), numeric=True),
+    Column("evaluated_on", "Evaluated on", lambda s: s.reported.evaluated_on),
+    Column("source", "Source", lambda s: s.reported.source),
+    Column("caveats", "Caveats", lambda s: "; ".join(s.reported.caveats),
+           html=lambda s: "<ul>" + "".join(f"<li>{_esc(c)}</li>" for c in s.reported.caveats)
+           + "</ul>"),
+]
+
+
+def _feature_columns(r_of: Callable[[Any, str], float | None],
+                     ci_of: Callable[[Any, str], Sequence[float] | None],
+                     worst_of: Callable[[Any], str | None]) -> list[Column]:
+    """One column per benchmark feature: r, its interval on hover, the worst one shaded."""
+    def cell(feature: str) -> Callable[[Any], str]:
+        def render(row: Any) -> str:
+            ci = ci_of(row, feature)
+            title = f' title="95% CI [{number(ci[0])}, {number(ci[1])}]"' if ci else ""
+            mark = ' class="worst"' if worst_of(row) == feature else ""
+            return f"<span{title}{mark}>{number(r_of(row, feature))}</span>"
+        return render
+    return [
+        Column(f, f, lambda row, f=f: number(r_of(row, f)), lambda row, f=f: r_of(row, f),
+               html=cell(f), numeric=True) for f in R.BENCHMARK_FEATURES]
+
+
+RANKED_FEATURE_COLUMNS = [ENTRY, Column("track", "Track", lambda r: r.sub.track)] + \
+    _feature_columns(lambda r, f: r.features[f]["pearson_r"], lambda r, f: r.features[f]["ci"],
+                     lambda r: r.worst_feature)
+REPORTED_FEATURE_COLUMNS = [ENTRY] + _feature_columns(
+    lambda s, f: s.reported.pearson_r.get(f), lambda s, f: None,
+    lambda s: min(s.reported.pearson_r, key=s.reported.pearson_r.get, default=None))
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+def _md(text: str) -> str:
+    """Markdown cell text: HTML special characters escaped (GitHub renders inline HTML)."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(columns: list[Column], rows: Sequence[Any]) -> str:
+    return tabulate([[_md(c.text(row)) for c in columns] for row in rows],
+                    headers=[c.header for c in columns], tablefmt="github",
+                    disable_numparse=True)
+
+
+def _group_title(group: Group) -> str:
+    return f"Dataset: {', '.join(group.names)} (truth {group.fingerprint[:19]}…)"
+
+
+def markdown_table(board: Board) -> str:
+    """The README fragment: one ranked table per dataset and track, then reported entries."""
+    parts = ["<!-- generated by `sommelier leaderboard`; do not edit by hand -->",
+             f"Ranked by the {PRIMARY_TEXT} (95% bootstrap interval; ± std over seeds). "
+             f"{TIE_MARK}: {TIE_TEXT}."]
+    for group in board.groups:
+        parts.append(f"#### {_md(_group_title(group))}")
+        for track, rows in group.tracks.items():
+            parts.append(f"**{track.capitalize()} track** ({_md(_track_text(track))})")
+            parts.append(_md_table(RANKED_COLUMNS, rows))
+    if not board.groups:
+        parts.append("No verified entries yet.")
+    parts.append("#### Reported results (as published; not verified, never ranked)")
+    if not board.reported:
+        parts.append("No reported entries.")
+    else:
+        short = [c for c in REPORTED_COLUMNS if c.key not in ("source", "caveats")]
+        parts.append(_md_table(short, board.reported))
+        parts.append("\n".join(f"- **{_md(s.name)}** ({_md(s.reported.source)}). Caveats: "
+                               f"{_md(' '.join(s.reported.caveats))}" for s in board.reported))
+    return "\n\n".join(parts) + "\n"
+
+
+def _track_text(track: str) -> str:
+    return next(t.description for t in TRACKS.values() if t.name == track)
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+def _html_table(columns: list[Column], rows: Sequence[Any], row_attrs: Callable[[Any], dict],
+                **attrs: str) -> str:
+    head = "".join(
+        f'<th data-col="{c.key}" data-type="{"number" if c.numeric else "text"}" '
+        f'aria-sort="none"><button type="button">{_esc(c.header)}</button></th>'
+        for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            value = c.value(row) if c.value else c.text(row)
+            content = c.html(row) if c.html else _esc(c.text(row))
+            cls = ' class="num"' if c.numeric else ""
+            shown = "" if value is None else _esc(value)
+            cells.append(f'<td data-col="{c.key}" data-value="{shown}"{cls}>{content}</td>')
+        tr_attrs = "".join(f' data-{k}="{_esc(v)}"' for k, v in row_attrs(row).items())
+        body.append(f"<tr{tr_attrs}>{''.join(cells)}</tr>")
+    table_attrs = "".join(f' data-{k}="{_esc(v)}"' for k, v in attrs.items())
+    return (f'<div class="table-wrap"><table class="sortable"{table_attrs}>'
+            f'<thead><tr>{head}</tr></thead>'
+            f'<tbody>\n{chr(10).join(body)}\n</tbody></table></div>')
+
+
+def _row_attrs(row: Ranked) -> dict[str, Any]:
+    return {"slug": row.sub.slug, "status": row.sub.status, "track": row.sub.track,
+            "rank": row.rank, "tied": str(row.tied).lower()}
+
+
+def _reported_attrs(sub: Submission) -> dict[str, Any]:
+    return {"slug": sub.slug, "status": sub.status, "track": sub.track}
+
+
+def html_page(board: Board, plot_png: bytes) -> str:
+    """The self-contained page (template `templates/leaderboard.html`)."""
+    ranked, features = [], []
+    for group in board.groups:
+        title = f'<h3 data-dataset="{_esc(group.fingerprint)}">{_esc(_group_title(group))}</h3>'
+        ranked.append(title)
+        features.append(title)
+        for track, rows in group.tracks.items():
+            ranked.append(f'<h4 data-track="{_esc(track)}">{_esc(track.capitalize())} track '
+                          f'<span class="note">{_esc(_track_text(track))}</span></h4>')
+            ranked.append(_html_table(RANKED_COLUMNS, rows, _row_attrs, kind="ranked",
+                                      track=track, dataset=group.fingerprint))
+        features.append(_html_table(RANKED_FEATURE_COLUMNS,
+                                    [r for rows in group.tracks.values() for r in rows],
+                                    _row_attrs, kind="features", dataset=group.fingerprint))
+    if board.reported:
+        features.append("<h3>Reported (as published)</h3>")
+        features.append(_html_table(REPORTED_FEATURE_COLUMNS, board.reported, _reported_attrs,
+                                    kind="reported-features"))
+    template = Template(resources.files(__package__).joinpath("templates/leaderboard.html")
+                        .read_text(encoding="utf-8"))
+    return template.substitute(
+        primary=_esc(PRIMARY_TEXT), tie=_esc(TIE_TEXT),
+        tracks=_esc("; ".join(f"{t.name}: {t.description}" for t in TRACKS.values())),
+        ranked="\n".join(ranked) or '<p class="note" id="no-ranked">No verified entries yet.</p>',
+        features="\n".join(features),
+        plot=base64.b64encode(plot_png).decode("ascii"),
+        reported=_html_table(REPORTED_COLUMNS, board.reported, _reported_attrs, kind="reported")
+        if board.reported else '<p class="note">No reported entries.</p>',
+        generator=_esc(f"galaxy-sommelier {__version__}"))
