@@ -15,3 +15,15 @@ class SommelierError(Exception):
 
 class ValidationError(SommelierError):
     """A submission, table or dataset does not follow the benchmark's format."""
+
+
+class ArgumentError(SommelierError):
+    """A bad value of one named argument. The message names the Python argument
+    (`min_votes must be >= 0`); the CLI shows the same message with its flag (`--min-votes`)."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument} {problem}")
+        self.argument, self.problem = argument, problem
+
+    def for_cli(self) -> str:
+        return f"--{self.argument.replace('_', '-')} {self.problem}"

@@ -14,7 +14,7 @@ import sys
 
 from .. import __version__
 from . import commands
-from ..errors import SommelierError
+from ..errors import ArgumentError, SommelierError
 
 
 def command_names() -> list[str]:
@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except SommelierError as exc:
-        print(f"sommelier {args.command}: error: {exc}", file=sys.stderr)
+        message = exc.for_cli() if isinstance(exc, ArgumentError) else str(exc)
+        print(f"sommelier {args.command}: error: {message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"sommelier {args.command}: interrupted", file=sys.stderr)

@@ -18,7 +18,7 @@ from tabulate import tabulate
 from .. import registry as R
 from ..atomic import atomic_directory, check_replaceable
 from ..evaluation.display import estimate, number
-from ..errors import SommelierError
+from ..errors import ArgumentError
 from ..leaderboard.write import OUTPUTS, update_readme, write_leaderboard
 from ..leaderboard.board import Ranked, collect
 
@@ -87,9 +87,9 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
     from ..simulator.writer import simulate
 
     if isinstance(n, bool) or not isinstance(n, int) or n < MIN_GALAXIES:
-        raise SommelierError(f"--n {n}: the quick start needs at least {MIN_GALAXIES} galaxies")
+        raise ArgumentError("n", f"{n}: the quick start needs at least {MIN_GALAXIES} galaxies")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise SommelierError(f"--seeds {seeds}: give at least 1")
+        raise ArgumentError("seeds", f"{seeds}: give at least 1")
     start = time.perf_counter()
     out = Path(out).expanduser().resolve()
     _fresh_output(out)

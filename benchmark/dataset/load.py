@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import SommelierError
+from ..errors import ArgumentError
 from ..hub_layout import cache_options, quiet_datasets
 from .layout import META_COLUMNS, check_split, label_columns
 
@@ -29,8 +29,11 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 HUB_TIMEOUT_S = 5.0
 
 
-class DataReferenceError(SommelierError):
-    """A `data` argument names nothing that can be loaded."""
+class DataReferenceError(ArgumentError):
+    """A `data` argument names nothing that can be loaded (`--data` on the command line)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__("data", problem)
 
 
 def simulated_name(n: int) -> str:
@@ -67,9 +70,9 @@ def _looks_like_path(data: str) -> bool:
 
 def _missing_folder(data: str) -> DataReferenceError:
     hint = rebuild_command(data)
-    how = (f"rebuild it with `{hint}` (deterministic: the same bytes)" if hint else
+    how = (f"rebuild it with `{hint}` (deterministic: the same shards)" if hint else
            "pass the folder `sommelier data build` wrote, or a Hub id ORG/NAME")
-    return DataReferenceError(f"data {data!r}: no such folder; {how}")
+    return DataReferenceError(f"{data!r}: no such folder; {how}")
 
 
 def _check_hub(repo: str, revision: str | None) -> None:
@@ -83,19 +86,19 @@ def _check_hub(repo: str, revision: str | None) -> None:
         huggingface_hub.dataset_info(repo, revision=revision, timeout=HUB_TIMEOUT_S)
     except errors.GatedRepoError:
         raise DataReferenceError(
-            f"data {repo!r}: gated on the Hub; request access at "
+            f"{repo!r}: gated on the Hub; request access at "
             f"https://huggingface.co/datasets/{repo} and log in (`hf auth login` or HF_TOKEN)"
         ) from None
     except errors.RevisionNotFoundError:
-        raise DataReferenceError(f"data {repo!r}: no revision {revision!r} on the Hub; pin an "
+        raise DataReferenceError(f"{repo!r}: no revision {revision!r} on the Hub; pin an "
                                  f"existing commit, tag or branch") from None
     except errors.RepositoryNotFoundError:
         raise DataReferenceError(
-            f"data {repo!r}: no such dataset on the Hub (or it is private: log in); check the "
+            f"{repo!r}: no such dataset on the Hub (or it is private: log in); check the "
             f"name, or pass a local folder") from None
     except Exception as exc:  # connection, DNS, TLS, timeouts: all 'cannot reach'
         raise DataReferenceError(
-            f"data {repo!r}: cannot reach the Hub ({type(exc).__name__}); on a machine with "
+            f"{repo!r}: cannot reach the Hub ({type(exc).__name__}); on a machine with "
             f"network run `sommelier data download --repo {repo} --revision REV --out DIR` and "
             f"pass --data DIR, or set HF_HUB_OFFLINE=1 to use the local cache") from None
 
@@ -105,14 +108,14 @@ def resolve(data: str | os.PathLike, revision: str | None = None) -> DataReferen
     (`ORG/NAME` or `ORG/NAME@REVISION`)."""
     text = os.fspath(data)
     if not text.strip():
-        raise DataReferenceError("data: empty; pass a benchmark folder or a Hub id ORG/NAME")
+        raise DataReferenceError("is empty; pass a benchmark folder or a Hub id ORG/NAME")
     folder = Path(text).expanduser()
     if folder.is_dir():
         return DataReference(str(folder), local=True)
     if "@" in text:  # ORG/NAME@REVISION, the form an entry records a pinned Hub dataset in
         text, _, pinned = text.partition("@")
         if revision not in (None, pinned):
-            raise DataReferenceError(f"data {data!r} pins revision {pinned!r} but revision "
+            raise DataReferenceError(f"{data!r} pins revision {pinned!r} but revision "
                                      f"{revision!r} was asked for; give one")
         revision = pinned
     if _looks_like_path(text):
@@ -137,7 +140,7 @@ def load_split(data: str | os.PathLike, survey: str, split: str, revision: str |
     except (FileNotFoundError, ValueError, ConnectionError,
             datasets.exceptions.DatasetNotFoundError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataReferenceError(f"cannot load {survey}/{split} from {ref}: {first}") from None
+        raise DataReferenceError(f"{ref}: cannot load {survey}/{split} ({first})") from None
 
 
 def load_truth(data: str | os.PathLike, survey: str, split: str,

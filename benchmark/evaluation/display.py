@@ -30,16 +30,18 @@ def _cell(block: dict[str, Any], metric: str) -> str:
                      (block.get("ci") or {}).get(metric))
 
 
-def summary_table(summary: dict[str, Any]) -> str:
-    """Rows: features then macro; columns: every metric (with ± seed std and [95% CI])."""
+def summary_table(summary: dict[str, Any], tablefmt: str = "simple") -> str:
+    """Rows: features then macro; columns: every metric (with ± seed std and [95% CI]);
+    `tablefmt` as tabulate's (e.g. "github" for Markdown)."""
     blocks = list(summary["features"].items()) + [("macro", summary["macro"])]
     rows = [[name] + [_cell(block, m) for m in METRICS] + [block["n"]] for name, block in blocks]
     headers = ["feature"] + [METRICS[m].label for m in METRICS] + ["n"]
     primary, worst = summary["primary"], summary["worst_feature"]
-    return (tabulate(rows, headers=headers, disable_numparse=True) +
-            f"\nprimary ({primary['aggregate']} {primary['metric']}): "
+    gap = "\n\n" if tablefmt == "github" else "\n"  # Markdown: the lines after are no row
+    return (tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True) +
+            f"{gap}primary ({primary['aggregate']} {primary['metric']}): "
             f"{estimate(primary['value'], primary.get('std'), primary['ci'])}"
-            f"\nworst feature: {worst['feature']} (r = {number(worst['pearson_r'])})")
+            f"{gap}worst feature: {worst['feature']} (r = {number(worst['pearson_r'])})")
 
 
 def legacy_table(legacy: dict[str, Any]) -> str:

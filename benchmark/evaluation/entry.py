@@ -69,7 +69,13 @@ def evaluate_entry(entry: str | os.PathLike, data: str | None = None,
                              f"benchmark folder or Hub id) or set 'dataset' in {METADATA_FILE}")
     from ..dataset import load  # imports `datasets`: only when an entry is evaluated
 
-    reference = load.resolve(source)
+    try:
+        reference = load.resolve(source)
+    except load.DataReferenceError as exc:
+        if data is not None:
+            raise
+        raise ValidationError(f"{sub.root / METADATA_FILE}: dataset {exc.problem}; or pass data "
+                              f"(--data) naming a copy of it") from None
     root = sub.root
     truths: dict[str, Truth] = {}
     runs: dict[str, dict[int, tuple[PredictionFile, Score]]] = defaultdict(dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import SommelierError
+from ..errors import ArgumentError
 
 #: The Galaxy Zoo Evo convention: a fraction from fewer votes is mostly noise.
 DEFAULT_MIN_VOTES = 20
@@ -25,5 +25,4 @@ class ScoreOptions:
     def __post_init__(self) -> None:
         for name in ("min_votes", "bootstrap", "seed"):
             if getattr(self, name) < 0:
-                raise SommelierError(f"--{name.replace('_', '-')} must be >= 0 "
-                                     f"(got {getattr(self, name)})")
+                raise ArgumentError(name, f"must be >= 0 (got {getattr(self, name)})")

@@ -127,17 +127,21 @@ def summarise(scores: Sequence[Score]) -> dict[str, Any]:
                   "primary": primary})
 
 
-def score_report(truth_path: str, predictions_path: str, options: ScoreOptions) -> dict[str, Any]:
-    """`sommelier score`: one prediction file against one labelled table."""
-    truth = read_truth(truth_path, options.min_votes)
-    result = score_predictions(truth, read_predictions(predictions_path), options,
-                               predictions_path)
+def score_report(truth: Truth, truth_file: str | None, frame: pd.DataFrame,
+                 predictions_file: str | None, options: ScoreOptions) -> dict[str, Any]:
+    """One prediction table against one truth, as the JSON `sommelier score --json` writes
+    (`*_file`: where each came from, None for an in-memory table)."""
+    result = score_predictions(truth, frame, options, predictions_file or "predictions")
     report = {"evaluator": evaluator_info(), "options": asdict(options),
-              "truth": dict(truth.info(), file=truth_path),
-              "predictions": {"file": predictions_path}, **summarise([result]),
+              "truth": dict(truth.info(), file=truth_file),
+              "predictions": {"file": predictions_file}, **summarise([result]),
               "warnings": list(result.warnings)}
     if result.legacy is not None:
         report["legacy"] = result.legacy
     return report
 
 
+def score_files(truth_path: str, predictions_path: str, options: ScoreOptions) -> dict[str, Any]:
+    """`sommelier score`: one prediction file against one labelled table."""
+    return score_report(read_truth(truth_path, options.min_votes), truth_path,
+                        read_predictions(predictions_path), predictions_path, options)

@@ -22,8 +22,7 @@ import yaml
 from .. import registry as R
 from ..atomic import atomic_directory, write_text
 from ..errors import ValidationError
-from ..tables import read_table
-from .predictions import ID_COLUMN, align, check_predictions
+from .predictions import ID_COLUMN, align, check_predictions, read_predictions
 from .submission import (FIELDS, METADATA_FILE, PREDICTIONS_DIR, RESULTS_FILE, STANDARD_SELECTION,
                          Submission, check_metadata, check_slug, prediction_files,
                          prediction_name)
@@ -40,7 +39,7 @@ def as_frame(table: TableLike, where: str = "predictions") -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, (str, os.PathLike)):
-        return read_table(table, what=where)
+        return read_predictions(table)
     if isinstance(table, Mapping):
         try:
             return pd.DataFrame({str(k): np.asarray(v) if k != ID_COLUMN else list(v)

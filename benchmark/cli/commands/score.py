@@ -25,10 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...evaluation.display import legacy_table, summary_table
-    from ...evaluation.scoring import score_report
+    from ...evaluation.scoring import score_files
     from ...jsonfile import write_json
 
-    report = score_report(args.truth, args.predictions, options_from(args, legacy=args.legacy))
+    report = score_files(args.truth, args.predictions, options_from(args, legacy=args.legacy))
     for warning in report["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     print(summary_table(report))
