@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from ...simulator.shifts import ALL, NONE, SHIFTS
-
 HELP = ("Simulate one galaxy population seen by SDSS, DECaLS and UKIDSS, written as "
         "upstream-style Galaxy Zoo releases (gz2, gz_decals, gz_ukidss) plus truth and id map.")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from ...simulator.shifts import ALL, NONE, SHIFTS  # NumPy: only when `sim` is run
+
     parser.add_argument("--out", required=True, help="output folder (written atomically)")
     parser.add_argument("--n", type=int, default=1500, help="number of galaxies (default 1500)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -24,6 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...simulator.shifts import ALL
     from ...simulator.writer import simulate
 
     out = simulate(args.out, n=args.n, seed=args.seed, image_size=args.image_size,
