@@ -85,6 +85,25 @@ def test_bootstrap_is_deterministic_per_seed_and_prefix_stable():
     assert np.array_equal(a, longer[:50])
 
 
+def test_kept_counts_are_the_fresh_draws_and_only_reused_for_the_same_draw():
+    """A second table of the same size reuses the counts; another size or seed draws anew,
+    and both give exactly what a cold bootstrap gives."""
+    p, y, mask = sample(n=120, features=3)
+    q = np.clip(p + 0.05, 0, 1)
+    M.forget_bootstrap_counts()
+    cold = replicates(q, y, mask, M.BOOTSTRAP_CHUNK + 3, seed=4)
+    replicates(p, y, mask, M.BOOTSTRAP_CHUNK + 3, seed=4)  # keeps (120, draws, 4)
+    assert M._COUNTS[0] == (120, M.BOOTSTRAP_CHUNK + 3, 4)
+    warm = replicates(q, y, mask, M.BOOTSTRAP_CHUNK + 3, seed=4)
+    for m in M.METRICS:
+        np.testing.assert_array_equal(warm[m], cold[m], err_msg=m)
+    other_seed = replicates(q, y, mask, M.BOOTSTRAP_CHUNK + 3, seed=5)["pearson_r"]
+    assert not np.array_equal(other_seed, cold["pearson_r"])
+    p2, y2, mask2 = sample(n=121, features=3)
+    replicates(p2, y2, mask2, 10, seed=4)
+    assert M._COUNTS[0] == (121, 10, 4)
+
+
 def test_percentile_interval_is_numpy_percentile_and_skips_undefined():
     reps = np.random.default_rng(0).normal(size=(1000, 3))
     reps[:, 2] = np.nan

@@ -14,6 +14,7 @@ import pytest
 from benchmark import registry as R
 from benchmark.evaluation.scoring import score, score_predictions
 from benchmark.evaluation.truth import truth_from_frame
+from benchmark.evaluation.metrics import forget_bootstrap_counts
 from benchmark.evaluation.options import ScoreOptions
 from tests.reference_metrics import loop_bootstrap, loop_point
 
@@ -53,7 +54,7 @@ def synthetic():
 def test_vectorised_evaluator(benchmark, synthetic):
     truth, frame, _ = synthetic
     result = benchmark.pedantic(score_predictions, args=(truth, frame, OPTIONS, "synthetic"),
-                                rounds=3, iterations=1)
+                                setup=forget_bootstrap_counts, rounds=3, iterations=1)
     assert result.replicates["pearson_r"].shape == (DRAWS, len(R.BENCHMARK_FEATURES))
     assert (result.n < N).any()  # the vote mask is in play
 

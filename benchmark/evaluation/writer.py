@@ -92,8 +92,8 @@ def write_entry(entry: str | os.PathLike, predictions: Mapping[str, TableLike], 
     if data is not None:
         info.setdefault("dataset", data)
     info = _merged(root, info)
-    info = {k: info[k] for k in FIELDS if k in info}  # the documented field order
     values = check_metadata(info, f"{root / METADATA_FILE}")
+    info = {k: info[k] for k in FIELDS if k in info}  # the documented field order
     tables = {}
     for key, table in predictions.items():
         survey, split = _split_key(key)

@@ -3,7 +3,8 @@
 One `SurveyOptics` entry per survey of `benchmark.registry.SURVEYS`; the renderer, the
 visibility measures and the vote model read only these entries, so a survey is one record and
 a shift (see `shifts`) is a swap of some of its fields for those of the reference survey.
-Numbers follow `shared/reference/galaxy-zoo.md` §3-§4.
+Numbers follow the published survey facts (pixel scales, seeing, depths, bands of SDSS, the
+Legacy Surveys and UKIDSS LAS).
 """
 
 from __future__ import annotations
