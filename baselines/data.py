@@ -1,6 +1,6 @@
 """Benchmark splits as training data: labels in memory, images decoded once into a cache.
 
-Each split is read once through `benchmark.dataset.load_split` (a local folder or a Hub id).
+Each split is read once through `benchmark.dataset.load.load_split` (a local folder or a Hub id).
 Its JPEGs are decoded at the model's input size a single time, in DataLoader workers, into a
 uint8 `.npy` file under the cache folder, keyed by the dataset's fingerprint; every later epoch
 and run memory-maps that file, so an epoch costs a read and a batched augmentation on the
