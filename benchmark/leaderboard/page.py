@@ -16,11 +16,11 @@ from typing import Any, Callable, Sequence
 
 from tabulate import tabulate
 
-from .. import __version__
 from .. import registry as R
 from ..evaluation.display import estimate, number
-from .board import PRIMARY_TEXT, TIE_TEXT, Board, Group, Ranked
+from ..evaluation.scoring import evaluator_info
 from ..evaluation.submission import TRACKS, Submission
+from .board import PRIMARY_TEXT, TIE_TEXT, Board, Group, Ranked
 
 TIE_MARK = "≈ #1"
 
@@ -248,4 +248,4 @@ def html_page(board: Board, plot_png: bytes) -> str:
         plot=base64.b64encode(plot_png).decode("ascii"),
         reported=_html_table(REPORTED_COLUMNS, board.reported, _reported_attrs, kind="reported")
         if board.reported else '<p class="note">No reported entries.</p>',
-        generator=_esc(f"galaxy-sommelier {__version__}"))
+        generator=_esc("{name} {version}".format(**evaluator_info())))
