@@ -137,6 +137,9 @@ class EntryConfig:
     authors: tuple[str, ...] = ("Galaxy Sommelier maintainers",)
     url: str | None = None  # http(s) address of the code or paper; none for the bundled ones
     notes: str = ""
+    # Did the model or its pretrained backbone see UKIDSS images or labels? DINOv2 (LVD-142M)
+    # and a random backbone did not; Zoobot encoders pretrained on GZ Evo did.
+    saw_ukidss: bool = False
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ def describe(meta: dict[str, Any], dataset: str) -> dict[str, Any]:
         "pretraining": meta["pretraining"],
         "training_surveys": list(config["data"]["mix"]),
         "parameters": int(meta["parameters"]),
+        "saw_ukidss": bool(entry.get("saw_ukidss", False)),
         "dataset": dataset,
     }
     if entry["notes"]:

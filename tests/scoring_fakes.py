@@ -11,9 +11,7 @@ import yaml
 
 from benchmark.dataset import load
 from benchmark import registry as R
-from benchmark.evaluation.entry import evaluate_entry
-from benchmark.evaluation.options import ScoreOptions
-from tests.fakes import fake_labels
+from tests.fakes import fake_labels, write_fake_benchmark
 
 FEATURES = list(R.BENCHMARK_FEATURES)
 
@@ -38,7 +36,7 @@ def metadata(**changes) -> dict:
     meta = {"name": "Toy model", "authors": ["A. Tester"], "url": "https://example.org/toy",
             "model": "toy regressor", "pretraining": "none", "training_surveys": ["sdss"],
             "model_selection": "training-domain", "seeds": [0], "parameters": 1000,
-            "date": "2025-01-31", "status": "verified", "dataset": "fake"}
+            "date": "2025-01-31", "status": "verified", "saw_ukidss": False, "dataset": "fake"}
     meta.update(changes)
     return {k: v for k, v in meta.items() if v is not None}
 
@@ -83,21 +81,22 @@ def leaderboard_entries() -> dict[str, tuple[dict, str, float]]:
     }
 
 
-def fake_datasets(mp: pytest.MonkeyPatch, truths: dict[str, pd.DataFrame]) -> None:
-    """Make `data` names resolve to the given truth tables (UKIDSS test of each name)."""
-    mp.setattr(load, "resolve", lambda data, revision=None: load.DataReference(data, local=True))
-    mp.setattr(load, "load_truth", lambda data, survey, split, revision=None: truths[data])
+def data_root(submissions: Path) -> Path:
+    """Where `write_leaderboard_submissions` puts the datasets its entries name."""
+    return submissions.parent / "data"
 
 
 def write_leaderboard_submissions(root: Path) -> Path:
-    """A submissions folder: the evaluated `leaderboard_entries()` plus one reported entry."""
-    truths = {"real": truth_frame(150, seed=1), "simulated": truth_frame(150, seed=2)}
-    with pytest.MonkeyPatch.context() as mp:
-        fake_datasets(mp, truths)
-        for slug, (meta, data, noise) in leaderboard_entries().items():
-            entry = write_entry(root / slug, meta, {
-                "ukidss-test-seed0.parquet": predictions_for(truths[data], noise, seed=3)})
-            evaluate_entry(entry, None, ScoreOptions(bootstrap=200))
-    write_entry(root / "study", metadata(name="Study <b>reported</b>", status="reported",
+    """`root/submissions`: the `leaderboard_entries()` plus one reported entry, with the fake
+    datasets they name ("real", "simulated") under `data_root(...)`."""
+    subs, data = root / "submissions", root / "data"
+    for seed, name in ((1, "real"), (2, "simulated")):
+        write_fake_benchmark(data / name, {("ukidss", "test"): 150}, seed=seed)
+    truths = {name: load.load_truth(str(data / name), "ukidss", "test")
+              for name in ("real", "simulated")}
+    for slug, (meta, dataset, noise) in leaderboard_entries().items():
+        write_entry(subs / slug, meta, {
+            "ukidss-test-seed0.parquet": predictions_for(truths[dataset], noise, seed=3)})
+    write_entry(subs / "study", metadata(name="Study <b>reported</b>", status="reported",
                                          seeds=None, parameters=None, reported=REPORTED), {})
-    return root
+    return subs

@@ -24,7 +24,7 @@ from tests.fakes import write_fake_benchmark
 
 FEATURES = list(R.BENCHMARK_FEATURES)
 META = dict(name="Toy", authors=["A. Tester"], model="toy", pretraining="none",
-            training_surveys=["sdss"], parameters=9)
+            training_surveys=["sdss"], parameters=9, saw_ukidss=False)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +164,8 @@ def test_write_entry_then_evaluate(tmp_path, data):
     meta = yaml.safe_load((entry / "submission.yaml").read_text())
     assert meta["seeds"] == [0, 3] and not (entry / "results.json").exists()
     assert list(meta) == ["name", "authors", "url", "model", "pretraining", "training_surveys",
-                          "model_selection", "seeds", "parameters", "date", "status", "dataset"]
+                          "model_selection", "seeds", "parameters", "date", "status", "saw_ukidss",
+                          "dataset"]
     with pytest.raises(ValidationError, match="another entry"):
         benchmark.write_entry(entry, {"ukidss/test": noisy_predictions(truth)}, data=data,
                               **{**META, "model": "another"})

@@ -21,7 +21,8 @@ from tests.baselines_support import (  # noqa: F401 (bench, cache: fixtures)
     bench, cache, tiny_config, tiny_raw, write_config)
 
 CONTRACT_KEYS = {"name", "authors", "url", "model", "pretraining", "training_surveys",
-                 "model_selection", "seeds", "parameters", "date", "status", "dataset"}
+                 "model_selection", "seeds", "parameters", "date", "status", "saw_ukidss",
+                 "dataset"}
 
 
 @pytest.fixture(scope="module")

@@ -211,7 +211,7 @@ def test_a_constant_entry_has_undefined_r_and_ranks_last(tmp_path, bench, truths
 
     ukidss, sdss = truths[("ukidss", "test")], truths[("sdss", "test")]
     for slug, make in (("constant", constant), ("model", predictions_for)):
-        root = write_entry(tmp_path / "subs" / slug, metadata(name=slug), {
+        root = write_entry(tmp_path / "subs" / slug, metadata(name=slug, dataset=str(bench)), {
             "ukidss-test-seed0.parquet": make(ukidss), "sdss-test-seed0.parquet": make(sdss)})
         evaluate_entry(root, str(bench), ScoreOptions(bootstrap=50))
     results = json.loads((tmp_path / "subs" / "constant" / "results.json").read_text())

@@ -23,7 +23,7 @@ from PIL import Image
 
 from benchmark.evaluation.display import number
 from benchmark.leaderboard.write import write_leaderboard
-from tests.scoring_fakes import ATTRIBUTE, HOSTILE, write_leaderboard_submissions
+from tests.scoring_fakes import ATTRIBUTE, HOSTILE, data_root, write_leaderboard_submissions
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +74,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def module_page(browser, tmp_path_factory) -> Iterator[tuple[Any, Events, Path]]:
     out = tmp_path_factory.mktemp("board")
-    write_leaderboard(write_leaderboard_submissions(tmp_path_factory.mktemp("subs")), out)
+    subs = write_leaderboard_submissions(tmp_path_factory.mktemp("subs"))
+    write_leaderboard(subs, out, data_root=data_root(subs))
     context = browser.new_context(offline=True, viewport=VIEWPORT)
     page = context.new_page()
     events = Events()

@@ -58,7 +58,7 @@ def test_report_shows_the_ukidss_table_and_an_honest_comparison(result):
                    "tiny-cpu-mixed", "constant-sdss", "Mixed SDSS+DECaLS training",
                    result.leaderboard.joinpath("index.html").as_uri()):
         assert needle in text
-    rows = Q.ranked_entries(result.submissions)
+    rows = Q.ranked_entries(result.submissions, result.out)
     mixed, sdss = (next(r for r in rows if r.sub.slug == Q.ENTRY_PREFIX + c) for c in Q.COMPARISON)
     verdict = "beats" if mixed.primary > sdss.primary else "does not beat"
     assert f"training {verdict} SDSS-only" in text

@@ -41,7 +41,7 @@ results = benchmark.score("submissions/probe/predictions/ukidss-test-seed0.parqu
 assert results.primary is not None and list(results.per_feature.index) == list(benchmark.FEATURES)
 benchmark.write_entry("submissions/api", {"ukidss/test": sample}, data=DATA, name="Sample",
                       authors=["A. Tester"], model="constant", pretraining="none",
-                      training_surveys=["sdss"], parameters=1)
+                      training_surveys=["sdss"], parameters=1, saw_ukidss=False)
 benchmark.evaluate_entry("submissions/api")
 print(len(benchmark.load_split(DATA, "sdss", "train")), results.primary)
 """

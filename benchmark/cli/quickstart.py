@@ -20,7 +20,7 @@ from ..atomic import atomic_directory, check_replaceable
 from ..evaluation.display import estimate, number
 from ..errors import ArgumentError
 from ..leaderboard.write import OUTPUTS, update_readme, write_leaderboard
-from ..leaderboard.board import Ranked, collect
+from ..leaderboard.board import Ranked, collect, compare
 
 MARKER = ".sommelier-quickstart"
 PREDICTED_SPLITS = ("ukidss:test", "sdss:test", "decals:test")
@@ -109,13 +109,13 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
         _step(f"evaluating {entry.name}", progress)
         evaluate_entry(entry, data, ScoreOptions())
     board = out / "leaderboard"
-    write_leaderboard(submissions, board)
+    write_leaderboard(submissions, board, data_root=out)
     return QuickstartResult(out, submissions, board, time.perf_counter() - start)
 
 
-def ranked_entries(submissions: Path) -> list[Ranked]:
+def ranked_entries(submissions: Path, data_root: Path) -> list[Ranked]:
     """The quick start's entries, ranked (all were scored on the same truth, standard track)."""
-    (group,) = collect(submissions).groups
+    (group,) = collect(submissions, data_root=data_root).groups
     return group.tracks["standard"]
 
 
@@ -141,21 +141,22 @@ def comparison(rows: list[Ranked], mixed_config: str, sdss_config: str) -> str:
     mixed, sdss = by_slug.get(ENTRY_PREFIX + mixed_config), by_slug.get(ENTRY_PREFIX + sdss_config)
     if mixed is None or sdss is None or mixed.primary is None or sdss.primary is None:
         return "Mixed vs SDSS-only: not compared (an entry is missing or has no macro r)."
-    diff = mixed.primary - sdss.primary
-    verdict = "beats" if diff > 0 else "does not beat"
-    if mixed.ci and sdss.ci:
-        apart = mixed.ci[0] > sdss.ci[1] or sdss.ci[0] > mixed.ci[1]
-        certainty = ("the 95% intervals do not overlap" if apart else
-                     "but the 95% intervals overlap, so this run cannot tell them apart")
-    else:
+    paired = compare(mixed, sdss)
+    verdict = "beats" if paired.difference > 0 else "does not beat"
+    if paired.ci is None:
         certainty = "no intervals were computed"
+    else:
+        interval = f"paired 95% interval [{paired.ci[0]:+.3f}, {paired.ci[1]:+.3f}]"
+        certainty = (f"{interval} contains 0, so this run cannot tell them apart"
+                     if paired.tied else f"{interval} excludes 0")
     return (f"Mixed SDSS+DECaLS training {verdict} SDSS-only on UKIDSS here: macro r "
-            f"{number(mixed.primary)} vs {number(sdss.primary)} ({diff:+.3f}); {certainty}. "
+            f"{number(mixed.primary)} vs {number(sdss.primary)} ({paired.difference:+.3f}); "
+            f"{certainty}. "
             "(The original study found +0.064 on real data, with one seed and no intervals.)")
 
 
 def report(result: QuickstartResult) -> str:
-    rows = ranked_entries(result.submissions)
+    rows = ranked_entries(result.submissions, result.out)
     return (f"\nUKIDSS test, the survey no model trained on: Pearson r per feature, ranked by "
             f"macro r.\nSimulated data and tiny randomly initialised models: the numbers "
             f"exercise the benchmark, they say nothing about DINOv2 on real galaxies.\n\n"
@@ -177,7 +178,7 @@ def publish(result: QuickstartResult, submissions: Path, leaderboard: Path,
         with atomic_directory(target) as tmp:
             shutil.copytree(entry, tmp, dirs_exist_ok=True)
         copied.append(target)
-    write_leaderboard(submissions, leaderboard)
+    write_leaderboard(submissions, leaderboard, data_root=result.out)
     if readme is not None:
         update_readme(readme, (leaderboard / OUTPUTS["markdown"]).read_text(encoding="utf-8"))
     return copied

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import numpy as np
 
 from .. import registry as R
 from ..errors import SommelierError, ValidationError
@@ -16,9 +18,9 @@ from ..jsonfile import write_json
 from . import metrics as M
 from .options import ScoreOptions
 from .predictions import read_predictions
-from .scoring import FEATURES, Score, evaluator_info, score_predictions, summarise
+from .scoring import FEATURES, PRIMARY, Score, evaluator_info, score_predictions, summarise
 from .submission import (METADATA_FILE, PREDICTIONS_DIR, RESULTS_FILE, PredictionFile,
-                         load_submission, prediction_files)
+                         Submission, load_submission, prediction_files)
 from .truth import Truth, truth_from_frame
 
 
@@ -55,43 +57,54 @@ def _evaluation(truth: Truth, by_seed: dict[int, tuple[PredictionFile, Score]],
                          for seed, (pf, sc) in by_seed.items()}}
 
 
-def evaluate_entry(entry: str | os.PathLike, data: str | None = None,
-                   options: ScoreOptions = ScoreOptions(), *, write: bool = True) -> dict[str, Any]:
-    """Validate and score every prediction file of an entry against `data` (a benchmark folder
-    or Hub id; default: the entry's own `dataset`); write `entry/results.json` if `write`."""
-    sub = load_submission(entry)
-    if sub.status != "verified":
-        raise ValidationError(f"{sub.root}: status {sub.status!r} entries have no predictions to "
-                              f"score; the leaderboard shows their reported numbers as given")
-    source = data or sub.dataset
-    if source is None:
-        raise SommelierError(f"{sub.root}: no dataset to score against; pass data (--data: a "
-                             f"benchmark folder or Hub id) or set 'dataset' in {METADATA_FILE}")
-    from ..dataset import load  # imports `datasets`: only when an entry is evaluated
+@dataclass(frozen=True)
+class EntryScore:
+    """What scoring an entry gives: the `results.json` document, and per bootstrap draw the
+    primary metric (seed-mean macro r on UKIDSS test), which paired comparisons need."""
 
-    try:
-        reference = load.resolve(source)
-    except load.DataReferenceError as exc:
-        if data is not None:
-            raise
-        raise ValidationError(f"{sub.root / METADATA_FILE}: dataset {exc.problem}; or pass data "
-                              f"(--data) naming a copy of it") from None
+    results: dict[str, Any]
+    primary_replicates: np.ndarray | None
+
+
+TruthSource = Callable[[str, str], Truth]  # (survey, split) -> its truth
+
+
+def dataset_truths(source: str, min_votes: int) -> TruthSource:
+    """The truths of `source` (a benchmark folder or Hub id), each split loaded once."""
+    from ..dataset import load  # imports `datasets`: only when an entry is scored
+
+    reference = load.resolve(source)
+    loaded: dict[tuple[str, str], Truth] = {}
+
+    def truth(survey: str, split: str) -> Truth:
+        if (survey, split) not in loaded:
+            frame = load.load_truth(reference.location, survey, split, reference.revision)
+            loaded[survey, split] = truth_from_frame(frame, min_votes, f"{source} {survey}/{split}")
+        return loaded[survey, split]
+    return truth
+
+
+def entry_truths(sub: Submission, truth: TruthSource) -> dict[str, Truth]:
+    """The truth of every split the entry has prediction files for."""
+    return {pf.key: truth(pf.survey, pf.split) for pf in prediction_files(sub)}
+
+
+def score_entry(sub: Submission, truths: dict[str, Truth], options: ScoreOptions,
+                dataset: str) -> EntryScore:
+    """Score every prediction file of a checked entry against its split's truth."""
     root = sub.root
-    truths: dict[str, Truth] = {}
     runs: dict[str, dict[int, tuple[PredictionFile, Score]]] = defaultdict(dict)
     for pf in prediction_files(sub):
-        if pf.key not in truths:
-            frame = load.load_truth(reference.location, pf.survey, pf.split, reference.revision)
-            truths[pf.key] = truth_from_frame(frame, options.min_votes, f"{source} {pf.key}")
-        runs[pf.key][pf.seed] = (pf, score_predictions(truths[pf.key], read_predictions(pf.path),
-                                                       options, str(pf.path)))
+        frame = read_predictions(pf.path, expected_rows=len(truths[pf.key].ids))
+        runs[pf.key][pf.seed] = (pf, score_predictions(truths[pf.key], frame, options,
+                                                       str(pf.path)))
     evaluations = {key: _evaluation(truths[key], by_seed, root) for key, by_seed in runs.items()}
     primary_key = f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"
     results = {
         "evaluator": evaluator_info(),
         "entry": sub.metadata(),
         "submission_fingerprint": entry_fingerprint(sub.root),
-        "dataset": {"name": sub.dataset or source, "fingerprint": truths[primary_key].fingerprint},
+        "dataset": {"name": dataset, "fingerprint": truths[primary_key].fingerprint},
         "options": asdict(options),
         "primary": dict(evaluations[primary_key]["summary"]["primary"],
                         seeds=len(evaluations[primary_key]["seeds"])),
@@ -100,6 +113,39 @@ def evaluate_entry(entry: str | os.PathLike, data: str | None = None,
         "warnings": [w for by_seed in runs.values() for _, sc in by_seed.values()
                      for w in sc.warnings],
     }
+    scores = [sc for _, sc in runs[primary_key].values()]
+    replicates = (np.mean([sc.replicates[PRIMARY["metric"]] for sc in scores], axis=0)
+                  .mean(axis=-1) if options.bootstrap else None)
+    return EntryScore(results, replicates)
+
+
+def load_verified(entry: str | os.PathLike) -> Submission:
+    sub = load_submission(entry)
+    if sub.status != "verified":
+        raise ValidationError(f"{sub.root}: status {sub.status!r} entries have no predictions to "
+                              f"score; the leaderboard shows their reported numbers as given")
+    return sub
+
+
+def evaluate_entry(entry: str | os.PathLike, data: str | None = None,
+                   options: ScoreOptions = ScoreOptions(), *, write: bool = True) -> dict[str, Any]:
+    """Validate and score every prediction file of an entry against `data` (a benchmark folder
+    or Hub id; default: the entry's own `dataset`); write `entry/results.json` if `write`."""
+    sub = load_verified(entry)
+    source = data or sub.dataset
+    if source is None:
+        raise SommelierError(f"{sub.root}: no dataset to score against; pass data (--data: a "
+                             f"benchmark folder or Hub id) or set 'dataset' in {METADATA_FILE}")
+    from ..dataset.load import DataReferenceError
+
+    try:
+        truth = dataset_truths(source, options.min_votes)
+    except DataReferenceError as exc:
+        if data is not None:
+            raise
+        raise ValidationError(f"{sub.root / METADATA_FILE}: dataset {exc.problem}; or pass data "
+                              f"(--data) naming a copy of it") from None
+    results = score_entry(sub, entry_truths(sub, truth), options, sub.dataset or source).results
     if write:
         write_json(Path(entry) / RESULTS_FILE, results)
     return results

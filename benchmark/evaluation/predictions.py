@@ -32,15 +32,45 @@ def _examples(values) -> str:
     return shown + (", ..." if len(values) > _EXAMPLES else "")
 
 
-def read_predictions(path: str | os.PathLike) -> pd.DataFrame:
-    """Read one prediction file, size first so a huge file is never parsed; the content is
-    checked by `check_predictions`."""
+def _shape(path: Path) -> tuple[int, list[str]] | None:
+    """(rows, column names) from the file's own metadata, without decoding its data: the
+    Parquet footer, or a CSV's header and a count of its lines. None if it is unreadable (the
+    reader then says why)."""
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(path).metadata
+            return meta.num_rows, list(meta.schema.to_arrow_schema().names)
+        if path.suffix == ".csv":
+            with path.open("rb") as f:
+                header = f.readline(64 * 1024).decode("utf-8", "replace").strip()
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+            return lines, [c.strip().strip('"') for c in header.split(",")]
+    except Exception:  # noqa: BLE001 (a broken file is reported by the full reader)
+        return None
+    return None
+
+
+def read_predictions(path: str | os.PathLike, expected_rows: int | None = None) -> pd.DataFrame:
+    """Read one prediction file. Its size, and (from metadata) its row and column counts, are
+    checked first, so a huge or padded file is never decoded; `expected_rows` is the size of
+    the split it predicts. The content is checked by `check_predictions`."""
     path = Path(path)
     if path.is_file() and path.stat().st_size > MAX_PREDICTION_BYTES:
         raise ValidationError(
             f"{path}: {path.stat().st_size / 2**20:.0f} MiB is over the "
             f"{MAX_PREDICTION_BYTES // 2**20} MiB limit for a prediction file; keep only the "
             f"columns {', '.join(PREDICTION_COLUMNS)} (Parquet is about half the size of CSV)")
+    shape = _shape(path) if path.is_file() else None
+    if shape is not None:
+        rows, columns = shape
+        if len(columns) > 2 * len(PREDICTION_COLUMNS):
+            raise ValidationError(f"{path}: {len(columns)} columns; the columns must be exactly "
+                                  f"{', '.join(PREDICTION_COLUMNS)}")
+        if expected_rows is not None and rows > expected_rows + 1:
+            raise ValidationError(f"{path}: {rows:,} rows, but the split has {expected_rows:,} "
+                                  f"galaxies; write one row per galaxy of the split")
     return read_table(path, what="predictions")
 
 

@@ -22,6 +22,11 @@ from .predictions import align, check_predictions, fraction_sum_warnings, read_p
 from .truth import Truth, read_truth
 
 FEATURES = R.BENCHMARK_FEATURES
+#: Weights of the per-question macro: each question 1/4, shared by its answers. Under a
+#: per-question softmax the yes/no answers of a binary question have the same r, so the
+#: 9-feature macro (the primary metric) counts edge-on, bar and spiral twice; this one does not.
+QUESTION_WEIGHTS = np.array([1.0 / (len(R.BENCHMARK_QUESTIONS) * len(
+    R.QUESTION_BY_NAME[R.QUESTION_OF_FEATURE[f]].answers)) for f in FEATURES])
 PRIMARY = {"metric": "pearson_r", "aggregate": "macro", "survey": R.PRIMARY_SURVEY,
            "split": R.PRIMARY_SPLIT}
 
@@ -113,6 +118,7 @@ def summarise(scores: Sequence[Score]) -> dict[str, Any]:
 
     per_feature = describe(lambda a: a)
     macro = block(describe(lambda a: a.mean(axis=-1)), None, scores[0].galaxies)
+    question_macro = block(describe(lambda a: a @ QUESTION_WEIGHTS), None, scores[0].galaxies)
     r = per_feature["pearson_r"][0]
     worst = None if np.isnan(r).all() else int(np.nanargmin(r))
     primary = dict(PRIMARY, value=macro["pearson_r"],
@@ -122,6 +128,7 @@ def summarise(scores: Sequence[Score]) -> dict[str, Any]:
     return plain({"features": {f: block(per_feature, j, int(scores[0].n[j]))
                                for j, f in enumerate(FEATURES)},
                   "macro": macro,
+                  "question_macro": question_macro,
                   "worst_feature": {"feature": None if worst is None else FEATURES[worst],
                                     "pearson_r": None if worst is None else r[worst]},
                   "primary": primary})
@@ -143,5 +150,6 @@ def score_report(truth: Truth, truth_file: str | None, frame: pd.DataFrame,
 
 def score_files(truth_path: str, predictions_path: str, options: ScoreOptions) -> dict[str, Any]:
     """`sommelier score`: one prediction file against one labelled table."""
-    return score_report(read_truth(truth_path, options.min_votes), truth_path,
-                        read_predictions(predictions_path), predictions_path, options)
+    truth = read_truth(truth_path, options.min_votes)
+    return score_report(truth, truth_path, read_predictions(predictions_path, len(truth.ids)),
+                        predictions_path, options)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -49,6 +50,13 @@ TRACKS: Mapping[str, Track] = MappingProxyType({
     STANDARD_SELECTION: Track("standard", "model selected on optical (training-survey) data only"),
     "ood-validation": Track("oracle", "model selected on the UKIDSS validation split"),
 })
+#: Where entries go whose model (or pretrained backbone) saw UKIDSS images or labels, e.g.
+#: Zoobot encoders pretrained on GZ Evo, which includes GZ UKIDSS: shown, never ranked with
+#: the two tracks above.
+EXPOSED = Track("ukidss-exposed", "the model or its pretrained backbone saw UKIDSS images or "
+                "labels (e.g. pretrained on GZ Evo); shown apart, not comparable")
+#: Every section of the leaderboard, in the order shown.
+SECTIONS: tuple[Track, ...] = (*TRACKS.values(), EXPOSED)
 STATUSES: Mapping[str, str] = MappingProxyType({
     "verified": "scored here from its prediction files; ranked",
     "reported": "numbers as published elsewhere, no predictions; shown apart, never ranked",
@@ -98,13 +106,14 @@ class Submission:
     parameters: int | None
     date: str
     status: str
+    saw_ukidss: bool
     dataset: str | None = None
     notes: str | None = None
     reported: Reported | None = None
 
     @property
     def track(self) -> str:
-        return TRACKS[self.model_selection].name
+        return EXPOSED.name if self.saw_ukidss else TRACKS[self.model_selection].name
 
     def metadata(self) -> dict[str, Any]:
         """The fields a results file and the leaderboard show (no reported block)."""
@@ -113,7 +122,8 @@ class Submission:
                 "training_surveys": list(self.training_surveys),
                 "model_selection": self.model_selection, "track": self.track,
                 "seeds": list(self.seeds), "parameters": self.parameters, "date": self.date,
-                "status": self.status, "dataset": self.dataset, "notes": self.notes}
+                "status": self.status, "saw_ukidss": self.saw_ukidss, "dataset": self.dataset,
+                "notes": self.notes}
 
 
 @dataclass(frozen=True)
@@ -130,23 +140,48 @@ class PredictionFile:
 
 # --- field checks: each returns the normalised value or raises ValueError(why) -------------
 
-def _text(value: Any) -> str:
+#: Longest text a field may hold: leaderboard cells stay readable and bounded.
+MAX_TEXT = 300
+MAX_LONG_TEXT = 2000
+MAX_AUTHORS = 50
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _text(value: Any, limit: int = MAX_TEXT) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty string")
+    if len(value) > limit:
+        raise ValueError(f"is {len(value)} characters long; keep it under {limit}")
+    if _CONTROL.search(value):
+        raise ValueError("holds control characters; write plain text")
     return value.strip()
 
 
-def _texts(value: Any) -> tuple[str, ...]:
+def _long_text(value: Any) -> str:
+    return _text(value, MAX_LONG_TEXT)
+
+
+def _texts(value: Any, limit: int = MAX_TEXT) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise ValueError("must be a non-empty list of strings")
-    return tuple(_text(v) for v in value)
+    if len(value) > MAX_AUTHORS:
+        raise ValueError(f"lists {len(value)} items; at most {MAX_AUTHORS}")
+    return tuple(_text(v, limit) for v in value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false (got {value!r})")
+    return value
 
 
 def _url(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not re.match(r"^https?://\S+$", value):
-        raise ValueError("must be an http(s):// address, or null when there is none")
+    if not isinstance(value, str) or not re.match(r"^https?://\S+$", value) \
+            or len(value) > MAX_TEXT:
+        raise ValueError(f"must be an http(s):// address of at most {MAX_TEXT} characters, or "
+                         f"null when there is none")
     return value
 
 
@@ -211,12 +246,12 @@ def _reported(value: Any) -> Reported:
     if not isinstance(value, dict) or set(value) - set(keys) or not {"source", "caveats"} <= set(value):
         raise ValueError(f"must be a mapping with source, caveats and optionally evaluated_on, "
                          f"pearson_r (per feature), pooled ({', '.join(POOLED_NUMBERS)})")
-    return Reported(source=_text(value["source"]),
-                    evaluated_on=_text(value.get("evaluated_on", "not stated")),
+    return Reported(source=_long_text(value["source"]),
+                    evaluated_on=_long_text(value.get("evaluated_on", "not stated")),
                     pearson_r=_numbers(value.get("pearson_r", {}), R.BENCHMARK_FEATURES,
                                        "pearson_r"),
                     pooled=_numbers(value.get("pooled", {}), tuple(POOLED_NUMBERS), "pooled"),
-                    caveats=_texts(value["caveats"]))
+                    caveats=_texts(value["caveats"], MAX_LONG_TEXT))
 
 
 @dataclass(frozen=True)
@@ -241,14 +276,31 @@ FIELDS: Mapping[str, Field] = MappingProxyType({f.name: f for f in (
     Field("parameters", lambda v: _integer(v, 1), _VERIFIED),
     Field("date", _date, _ALL),
     Field("status", _choice(STATUSES), _ALL),
+    Field("saw_ukidss", _flag, _ALL),
     Field("dataset", _text, frozenset()),
-    Field("notes", _text, frozenset()),
+    Field("notes", _long_text, frozenset()),
     Field("reported", _reported, frozenset({"reported"})),
 )})
 
 
+def regular_file(path: Path) -> bool:
+    """A regular file reached without a link: entries are data, and a link could lead out of
+    the entry folder (another entry's files, a secret)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _refuse_link(path: Path) -> None:
+    if path.is_symlink():
+        raise ValidationError(f"{path}: a symbolic link; an entry holds regular files and "
+                              f"folders only (copy the file in instead)")
+
+
 def _read_metadata(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    _refuse_link(path)
+    if not regular_file(path):
         raise ValidationError(f"{path}: no such file; every entry needs a {METADATA_FILE} "
                               f"(see docs/evaluation.md)")
     if path.stat().st_size > MAX_METADATA_BYTES:
@@ -308,6 +360,7 @@ def check_slug(slug: str, where: str) -> str:
 def load_submission(entry: str | os.PathLike) -> Submission:
     """Read and check `entry/submission.yaml`."""
     root = Path(entry)
+    _refuse_link(root)
     if not root.is_dir():
         raise ValidationError(f"{root}: no such entry folder")
     path = root / METADATA_FILE
@@ -327,6 +380,7 @@ def prediction_name(survey: str, split: str, seed: int, suffix: str = ".parquet"
 def prediction_files(sub: Submission) -> tuple[PredictionFile, ...]:
     """The entry's prediction files, checked for naming, declared seeds and required splits."""
     folder = sub.root / PREDICTIONS_DIR
+    _refuse_link(folder)
     if not folder.is_dir():
         raise ValidationError(f"{folder}: no such folder; a verified entry needs its prediction "
                               f"files there, named <survey>-<split>-seed<k>.parquet")
@@ -334,8 +388,9 @@ def prediction_files(sub: Submission) -> tuple[PredictionFile, ...]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
+        _refuse_link(path)
         match = _FILE_NAME.match(path.name)
-        if not path.is_file() or not match or match["suffix"] not in TABLE_SUFFIXES:
+        if not regular_file(path) or not match or match["suffix"] not in TABLE_SUFFIXES:
             raise ValidationError(f"{path}: not a prediction file; name them "
                                   f"<survey>-<split>-seed<k>.parquet (or .csv), e.g. "
                                   f"{prediction_name(R.PRIMARY_SURVEY, R.PRIMARY_SPLIT, 0)}")

@@ -1,151 +1,213 @@
-"""The leaderboard's records: every entry's results, grouped and ranked.
+"""The leaderboard's records: every verified entry scored here, grouped and ranked.
 
-Verified entries are ranked by the primary metric (macro mean Pearson r on UKIDSS test) only
-against entries scored on the same truth data (same fingerprint; simulated and real never mix)
-and of the same track. An entry is marked tied with the leader when its 95% interval overlaps
-the leader's. Reported entries (published numbers, no predictions) are listed apart, unranked.
-Outputs are pure functions of the entries, so regenerating without a change repeats the bytes.
+Every number comes from the benchmark: each verified entry is scored from its prediction files
+against the truth of the dataset it names (a score kept in the local cache is reused only when
+everything it depends on is unchanged); its own `results.json` is never read. Entries are
+ranked by the primary metric (macro mean Pearson r on UKIDSS test) only against entries scored
+on the same truth (same fingerprint, computed from the data: simulated and real never mix) and
+of the same section (standard track, oracle track, UKIDSS-exposed). All entries on one truth
+share the bootstrap draws, so a difference between two entries has a paired interval; an entry
+is tied with the leader when that interval contains 0. Reported entries (published numbers, no
+predictions) are listed apart, unranked. Outputs are pure functions of the entries and the
+data, so regenerating without a change repeats the bytes.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import registry as R
 from ..errors import ValidationError
-from ..evaluation.entry import entry_fingerprint
-from ..evaluation.metrics import METRICS
+from ..evaluation.cache import lookup, score_key, store
+from ..evaluation.entry import EntryScore, TruthSource, dataset_truths, entry_truths, score_entry
+from ..evaluation.metrics import METRICS, percentile_interval
+from ..evaluation.options import ScoreOptions
 from ..evaluation.scoring import PRIMARY, evaluator_info
-from ..evaluation.submission import (METADATA_FILE, RESULTS_FILE, TRACKS, Submission,
-                                    load_submission)
-from ..jsonfile import read_json
+from ..evaluation.submission import METADATA_FILE, SECTIONS, Submission, load_submission
 
 PRIMARY_TEXT = (f"macro mean Pearson r over the {len(R.BENCHMARK_FEATURES)} features on "
                 f"{R.PRIMARY_SURVEY.upper()} {R.PRIMARY_SPLIT}")
-TIE_TEXT = "its 95% interval overlaps the leader's"
+TIE_TEXT = "the 95% interval of its paired difference to the leader contains 0"
+QUESTION_TEXT = (f"macro r over the {len(R.BENCHMARK_QUESTIONS)} questions (each question's "
+                 f"answers averaged first, so the binary questions count once, not twice)")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One entry's primary metric minus another's, with the 95% interval of that difference
+    over the bootstrap draws both share."""
+
+    difference: float | None
+    ci: tuple[float, float] | None
+
+    @property
+    def tied(self) -> bool:
+        return self.ci is not None and self.ci[0] <= 0.0 <= self.ci[1]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"difference": self.difference, "ci": self.ci}
 
 
 @dataclass(frozen=True)
 class Ranked:
-    """A verified entry with what the leaderboard shows of its results."""
+    """A verified entry with what the leaderboard shows of its score."""
 
     sub: Submission
-    dataset: str  # the name recorded at evaluation
+    dataset: str  # the name the entry gives
     truth: str  # fingerprint of the UKIDSS test truth it was scored on
     primary: float | None
     ci: tuple[float, float] | None
     std: float | None
-    features: dict[str, dict[str, Any]]  # feature -> pearson_r, ci
+    question_macro: dict[str, Any]  # pearson_r, ci
+    features: dict[str, dict[str, Any]]  # feature -> pearson_r, ci, n
     macro: dict[str, Any]
     worst_feature: str | None
     id_to_ood: dict[str, float | None]  # ID survey -> change of macro r
     warnings: int
     evaluator: str
+    replicates: np.ndarray | None = field(default=None, compare=False, repr=False)
     rank: int = 0
-    tied: bool = False
+    versus_leader: Comparison | None = None
+
+    @property
+    def tied(self) -> bool:
+        return self.versus_leader is not None and self.versus_leader.tied
 
 
 @dataclass(frozen=True)
 class Group:
-    """Entries scored on the same truth data, one ranked list per track."""
+    """Entries scored on the same truth data, one ranked list per section, and the paired
+    comparison of every two of them."""
 
     names: tuple[str, ...]
     fingerprint: str
     tracks: dict[str, list[Ranked]]
+    pairwise: list[tuple[str, str, Comparison]]  # (slug a, slug b, a minus b)
 
 
 @dataclass(frozen=True)
 class Board:
     groups: list[Group]
     reported: list[Submission]
-
-
-def _number(value: Any) -> float | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise ValueError(f"expected a number, got {value!r}")
-    return value
+    scores: dict[Path, EntryScore]  # entry folder -> its score (what results.json holds)
 
 
 def _interval(ci: Any) -> tuple[float, float] | None:
-    return (_number(ci[0]), _number(ci[1])) if ci else None
+    return (ci[0], ci[1]) if ci else None
 
 
-def _ranked(sub: Submission, results: dict[str, Any]) -> Ranked:
-    """What the board shows of one results.json; every value type-checked on the way."""
+def _ranked(sub: Submission, score: EntryScore) -> Ranked:
+    """What the board shows of one entry's score."""
+    results = score.results
     primary = results["primary"]
     ood = results["evaluations"][f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"]["summary"]
-    features = {f: ood["features"][f] for f in R.BENCHMARK_FEATURES}
-    worst = ood["worst_feature"]["feature"]
+    question = ood["question_macro"]
     return Ranked(
         sub=sub, dataset=str(results["dataset"]["name"]),
-        truth=str(results["dataset"]["fingerprint"]), primary=_number(primary["value"]),
-        ci=_interval(primary.get("ci")), std=_number(primary.get("std")),
-        features={f: {"pearson_r": _number(b["pearson_r"]),
+        truth=str(results["dataset"]["fingerprint"]), primary=primary["value"],
+        ci=_interval(primary.get("ci")), std=primary.get("std"),
+        question_macro={"pearson_r": question["pearson_r"],
+                        "ci": _interval((question.get("ci") or {}).get("pearson_r"))},
+        features={f: {"pearson_r": b["pearson_r"], "n": b["n"],
                       "ci": _interval((b.get("ci") or {}).get("pearson_r"))}
-                  for f, b in features.items()},
-        macro={m: _number(ood["macro"][m]) for m in METRICS},
-        worst_feature=None if worst is None else str(worst),
-        id_to_ood={str(s): _number(v["macro"]["pearson_r"])
-                   for s, v in results["id_to_ood"].items()},
-        warnings=len(results["warnings"]), evaluator=str(results["evaluator"]["version"]))
+                  for f, b in ((f, ood["features"][f]) for f in R.BENCHMARK_FEATURES)},
+        macro={m: ood["macro"][m] for m in METRICS},
+        worst_feature=ood["worst_feature"]["feature"],
+        id_to_ood={s: v["macro"]["pearson_r"] for s, v in results["id_to_ood"].items()},
+        warnings=len(results["warnings"]), evaluator=str(results["evaluator"]["version"]),
+        replicates=score.primary_replicates)
 
 
-def _load_results(sub: Submission) -> Ranked:
-    path = sub.root / RESULTS_FILE
-    fix = f"run `sommelier evaluate {sub.root}`"
-    if not path.is_file():
-        raise ValidationError(f"{path}: no results for verified entry {sub.slug!r}; {fix}")
-    results = read_json(path, what="results")
-    try:
-        if results["submission_fingerprint"] != entry_fingerprint(sub.root):
-            raise ValidationError(f"{path}: stale, the entry's {METADATA_FILE} or predictions "
-                                  f"changed after it was evaluated; {fix} again")
-        return _ranked(sub, results)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise ValidationError(f"{path}: malformed results ({type(exc).__name__}: {exc}); "
-                              f"{fix} again") from exc
+def compare(a: Ranked, b: Ranked) -> Comparison:
+    """a minus b on the primary metric, paired over the draws they share."""
+    if a.primary is None or b.primary is None:
+        return Comparison(None, None)
+    difference = a.primary - b.primary
+    if a.replicates is None or b.replicates is None:
+        return Comparison(difference, None)
+    lo, hi = percentile_interval(a.replicates - b.replicates)
+    return Comparison(difference, None if np.isnan(lo) else (float(lo), float(hi)))
 
 
 def _order(rows: list[Ranked]) -> list[Ranked]:
-    """Rank by primary metric (best first, undefined last; equal values by name) and mark the
-    entries tied with the leader."""
+    """Rank by primary metric (best first, undefined last; equal values by name), each row
+    compared with the leader."""
     best_first = -1.0 if METRICS[PRIMARY["metric"]].higher_is_better else 1.0
     rows = sorted(rows, key=lambda r: (r.primary is None, best_first * (r.primary or 0.0),
                                        r.sub.name.lower(), r.sub.slug))
     leader = rows[0]
-
-    def tied(row: Ranked) -> bool:
-        if row is leader or row.primary is None:
-            return False
-        if row.ci and leader.ci:
-            return row.ci[1] >= leader.ci[0] and leader.ci[1] >= row.ci[0]
-        return row.primary == leader.primary
-    return [replace(r, rank=i, tied=tied(r)) for i, r in enumerate(rows, 1)]
+    return [replace(r, rank=i, versus_leader=None if i == 1 else compare(r, leader))
+            for i, r in enumerate(rows, 1)]
 
 
-def collect(submissions: str | os.PathLike) -> Board:
-    """Read every entry folder under `submissions` (folders without submission.yaml: error)."""
+def _locate(dataset: str, data_root: Path | None) -> str:
+    """Where the dataset an entry names is: `data_root/<name>` when that folder exists (CI
+    rebuilds the simulated datasets there), else the name itself (a folder or Hub id)."""
+    if data_root is not None and (data_root / dataset).is_dir():
+        return str(data_root / dataset)
+    return dataset
+
+
+def _score(sub: Submission, sources: dict[str, TruthSource], data_root: Path | None,
+           options: ScoreOptions) -> EntryScore:
+    """The entry scored against the dataset it names: from the cache when nothing changed."""
+    if sub.dataset is None:
+        raise ValidationError(f"{sub.root / METADATA_FILE}: no 'dataset'; the leaderboard scores "
+                              f"every verified entry against the dataset it names")
+    location = _locate(sub.dataset, data_root)
+    if location not in sources:
+        from ..dataset.load import DataReferenceError
+
+        try:
+            sources[location] = dataset_truths(location, options.min_votes)
+        except DataReferenceError as exc:
+            raise ValidationError(f"{sub.root / METADATA_FILE}: dataset {exc.problem}; or "
+                                  f"pass --data-root, a folder holding it") from None
+    truths = entry_truths(sub, sources[location])
+    key = score_key(sub, truths, options, sub.dataset)
+    score = lookup(key)
+    if score is None:
+        score = score_entry(sub, truths, options, sub.dataset)
+        store(key, score)
+    return score
+
+
+def collect(submissions: str | os.PathLike, *, data_root: str | os.PathLike | None = None,
+            options: ScoreOptions = ScoreOptions()) -> Board:
+    """Read and score every entry folder under `submissions` (a folder without
+    submission.yaml is an error, never skipped)."""
     root = Path(submissions)
     if not root.is_dir():
         raise ValidationError(f"{root}: no such submissions folder")
+    data = None if data_root is None else Path(data_root)
+    sources: dict[str, TruthSource] = {}
     grouped: dict[str, list[Ranked]] = {}
-    reported = []
+    reported, scores = [], {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         sub = load_submission(folder)
         if sub.status == "reported":
             reported.append(sub)
-        else:
-            row = _load_results(sub)
-            grouped.setdefault(row.truth, []).append(row)
-    groups = [Group(tuple(sorted({r.dataset for r in rows})), truth,
-                    {t.name: _order([r for r in rows if r.sub.track == t.name])
-                     for t in TRACKS.values() if any(r.sub.track == t.name for r in rows)})
-              for truth, rows in grouped.items()]
+            continue
+        scores[sub.root] = _score(sub, sources, data, options)
+        row = _ranked(sub, scores[sub.root])
+        grouped.setdefault(row.truth, []).append(row)
+    groups = [_group(truth, rows) for truth, rows in grouped.items()]
     groups.sort(key=lambda g: (-sum(map(len, g.tracks.values())), g.names, g.fingerprint))
-    return Board(groups, sorted(reported, key=lambda s: (s.name.lower(), s.slug)))
+    return Board(groups, sorted(reported, key=lambda s: (s.name.lower(), s.slug)), scores)
+
+
+def _group(truth: str, rows: list[Ranked]) -> Group:
+    tracks = {t.name: _order([r for r in rows if r.sub.track == t.name])
+              for t in SECTIONS if any(r.sub.track == t.name for r in rows)}
+    ordered = [r for ranked in tracks.values() for r in ranked]
+    pairwise = [(a.sub.slug, b.sub.slug, compare(a, b))
+                for i, a in enumerate(ordered) for b in ordered[i + 1:]]
+    return Group(tuple(sorted({r.dataset for r in rows})), truth, tracks, pairwise)
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -153,6 +215,8 @@ def collect(submissions: str | os.PathLike) -> Board:
 def entry_json(row: Ranked) -> dict[str, Any]:
     return {"rank": row.rank, "tied_with_leader": row.tied, **row.sub.metadata(),
             "primary": {"value": row.primary, "ci": row.ci, "std": row.std},
+            "versus_leader": None if row.versus_leader is None else row.versus_leader.to_json(),
+            "question_macro": row.question_macro,
             "features": row.features, "macro": row.macro, "worst_feature": row.worst_feature,
             "id_to_ood_macro_pearson_r": row.id_to_ood, "warnings": row.warnings,
             "evaluator_version": row.evaluator}
@@ -169,10 +233,13 @@ def reported_json(sub: Submission) -> dict[str, Any]:
 def board_json(board: Board) -> dict[str, Any]:
     return {"generated_by": evaluator_info(),
             "primary_metric": PRIMARY_TEXT, "tie_rule": TIE_TEXT,
+            "question_macro": QUESTION_TEXT,
             "metrics": {m.name: {"label": m.label, "description": m.description,
                                  "higher_is_better": m.higher_is_better}
                         for m in METRICS.values()},
             "groups": [{"dataset": {"names": list(g.names), "fingerprint": g.fingerprint},
                         "tracks": {t: [entry_json(r) for r in rows]
-                                   for t, rows in g.tracks.items()}} for g in board.groups],
+                                   for t, rows in g.tracks.items()},
+                        "pairwise": [{"a": a, "b": b, **c.to_json()} for a, b, c in g.pairwise]}
+                       for g in board.groups],
             "reported": [reported_json(s) for s in board.reported]}

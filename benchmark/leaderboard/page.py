@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -19,8 +20,8 @@ from tabulate import tabulate
 from .. import registry as R
 from ..evaluation.display import estimate, number
 from ..evaluation.scoring import evaluator_info
-from ..evaluation.submission import TRACKS, Submission
-from .board import PRIMARY_TEXT, TIE_TEXT, Board, Group, Ranked
+from ..evaluation.submission import SECTIONS, Submission
+from .board import PRIMARY_TEXT, QUESTION_TEXT, TIE_TEXT, Board, Group, Ranked
 
 TIE_MARK = "≈ #1"
 
@@ -71,6 +72,15 @@ def _primary_html(row: Ranked) -> str:
     return text
 
 
+def _versus_leader(row: Ranked) -> str:
+    """`-0.030 [-0.037, -0.023]`: the paired difference to the leader (the leader: `-`)."""
+    c = row.versus_leader
+    if c is None or c.difference is None:
+        return "-"
+    text = f"{c.difference:+.3f}"
+    return text + (f" [{c.ci[0]:+.3f}, {c.ci[1]:+.3f}]" if c.ci else "")
+
+
 def _subject(row: Ranked | Submission) -> Submission:
     return row.sub if isinstance(row, Ranked) else row
 
@@ -89,6 +99,12 @@ RANKED_COLUMNS: list[Column] = [
            numeric=True),
     Column("primary", "Macro r [95% CI]", lambda r: estimate(r.primary, r.std, r.ci),
            lambda r: r.primary, html=_primary_html, numeric=True),
+    Column("versus_leader", "Δ vs #1 [paired 95% CI]", _versus_leader,
+           lambda r: None if r.versus_leader is None else r.versus_leader.difference,
+           numeric=True),
+    Column("question_macro", "Question-macro r",
+           lambda r: estimate(r.question_macro["pearson_r"], None, r.question_macro["ci"]),
+           lambda r: r.question_macro["pearson_r"], numeric=True),
     Column("worst", "Worst feature", lambda r: r.worst_feature or "-"),
     Column("mae", "Macro MAE", lambda r: number(r.macro.get("mae")), lambda r: r.macro.get("mae"),
            numeric=True),
@@ -119,12 +135,17 @@ REPORTED_COLUMNS: list[Column] = [
 
 def _feature_columns(r_of: Callable[[Any, str], float | None],
                      ci_of: Callable[[Any, str], Sequence[float] | None],
-                     worst_of: Callable[[Any], str | None]) -> list[Column]:
-    """One column per benchmark feature: r, its interval on hover, the worst one shaded."""
+                     worst_of: Callable[[Any], str | None],
+                     n_of: Callable[[Any, str], int | None] = lambda row, f: None
+                     ) -> list[Column]:
+    """One column per benchmark feature: r, its interval and n on hover, the worst one
+    shaded."""
     def cell(feature: str) -> Callable[[Any], str]:
         def render(row: Any) -> str:
-            ci = ci_of(row, feature)
-            title = f' title="95% CI [{number(ci[0])}, {number(ci[1])}]"' if ci else ""
+            ci, n = ci_of(row, feature), n_of(row, feature)
+            notes = ([f"95% CI [{number(ci[0])}, {number(ci[1])}]"] if ci else []) + \
+                ([f"n = {n}"] if n is not None else [])
+            title = f' title="{"; ".join(notes)}"' if notes else ""
             mark = ' class="worst"' if worst_of(row) == feature else ""
             return f"<span{title}{mark}>{number(r_of(row, feature))}</span>"
         return render
@@ -135,7 +156,14 @@ def _feature_columns(r_of: Callable[[Any, str], float | None],
 
 RANKED_FEATURE_COLUMNS = [ENTRY, Column("track", "Track", lambda r: r.sub.track)] + \
     _feature_columns(lambda r, f: r.features[f]["pearson_r"], lambda r, f: r.features[f]["ci"],
-                     lambda r: r.worst_feature)
+                     lambda r: r.worst_feature, lambda r, f: r.features[f]["n"])
+
+
+def _n_line(group: Group) -> str:
+    """Galaxies scored per feature (the same for every entry of a group: one truth)."""
+    first = next(iter(group.tracks.values()))[0]
+    return "Galaxies scored per feature: " + ", ".join(
+        f"{f} {first.features[f]['n']}" for f in R.BENCHMARK_FEATURES) + "."
 REPORTED_FEATURE_COLUMNS = [ENTRY] + _feature_columns(
     lambda s, f: s.reported.pearson_r.get(f), lambda s, f: None,
     lambda s: min(s.reported.pearson_r, key=s.reported.pearson_r.get, default=None))
@@ -143,9 +171,18 @@ REPORTED_FEATURE_COLUMNS = [ENTRY] + _feature_columns(
 
 # --- Markdown ------------------------------------------------------------------------------
 
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]()!#~|{}])")
+_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|data|javascript)(:)")
+
+
 def _md(text: str) -> str:
-    """Markdown cell text: HTML special characters escaped (GitHub renders inline HTML)."""
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    """Markdown cell text that renders as the same plain text: HTML special characters as
+    entities (GitHub renders inline HTML), Markdown punctuation backslash-escaped (no link,
+    image, emphasis or code), and URL schemes broken so nothing is auto-linked."""
+    text = html.escape(str(text), quote=False)
+    text = _MD_PUNCTUATION.sub(r"\\\1", text)
+    text = _URL_SCHEME.sub(r"\1&#58;", text).replace("www.", "www&#46;")
+    return text.replace("\n", " ")
 
 
 def _md_table(columns: list[Column], rows: Sequence[Any]) -> str:
@@ -162,9 +199,10 @@ def markdown_table(board: Board) -> str:
     """The README fragment: one ranked table per dataset and track, then reported entries."""
     parts = ["<!-- generated by `sommelier leaderboard`; do not edit by hand -->",
              f"Ranked by the {PRIMARY_TEXT} (95% bootstrap interval; ± std over seeds). "
-             f"{TIE_MARK}: {TIE_TEXT}."]
+             f"{TIE_MARK}: {TIE_TEXT}. Question-macro r: the {QUESTION_TEXT}."]
     for group in board.groups:
         parts.append(f"#### {_md(_group_title(group))}")
+        parts.append(_md(_n_line(group)))
         for track, rows in group.tracks.items():
             parts.append(f"**{track.capitalize()} track** ({_md(_track_text(track))})")
             parts.append(_md_table(RANKED_COLUMNS, rows))
@@ -182,7 +220,7 @@ def markdown_table(board: Board) -> str:
 
 
 def _track_text(track: str) -> str:
-    return next(t.description for t in TRACKS.values() if t.name == track)
+    return next(t.description for t in SECTIONS if t.name == track)
 
 
 # --- HTML --------------------------------------------------------------------------------
@@ -219,6 +257,36 @@ def _reported_attrs(sub: Submission) -> dict[str, Any]:
     return {"slug": sub.slug, "status": sub.status, "track": sub.track}
 
 
+def _pairwise_html(group: Group) -> str:
+    """Row minus column, primary metric, with the paired 95% interval: every two entries."""
+    slugs = list(dict.fromkeys([a for a, _, _ in group.pairwise] +
+                               [b for _, b, _ in group.pairwise]))
+    cells = {(a, b): c for a, b, c in group.pairwise}
+
+    def cell(a: str, b: str) -> str:
+        if a == b:
+            return "<td>·</td>"
+        c = cells.get((a, b))
+        sign = 1.0
+        if c is None:
+            c, sign = cells[(b, a)], -1.0
+        if c.difference is None:
+            return "<td>-</td>"
+        ci = "" if c.ci is None else \
+            f' <span class="ci">[{sign * (c.ci[1] if sign < 0 else c.ci[0]):+.3f}, ' \
+            f'{sign * (c.ci[0] if sign < 0 else c.ci[1]):+.3f}]</span>'
+        mark = ' class="tie"' if c.tied else ""
+        return f"<td{mark}>{sign * c.difference:+.3f}{ci}</td>"
+
+    head = "".join(f"<th>{_esc(s)}</th>" for s in slugs)
+    body = "".join(f"<tr><th>{_esc(a)}</th>{''.join(cell(a, b) for b in slugs)}</tr>"
+                   for a in slugs)
+    return (f'<details><summary>Paired differences (row minus column, {_esc(PRIMARY_TEXT)}; '
+            f'95% interval over shared bootstrap draws)</summary><div class="table-wrap">'
+            f'<table class="pairwise" data-dataset="{_esc(group.fingerprint)}"><thead><tr>'
+            f'<th></th>{head}</tr></thead><tbody>{body}</tbody></table></div></details>')
+
+
 def html_page(board: Board, plot_png: bytes) -> str:
     """The self-contained page (template `templates/leaderboard.html`)."""
     ranked, features = [], []
@@ -234,6 +302,9 @@ def html_page(board: Board, plot_png: bytes) -> str:
         features.append(_html_table(RANKED_FEATURE_COLUMNS,
                                     [r for rows in group.tracks.values() for r in rows],
                                     _row_attrs, kind="features", dataset=group.fingerprint))
+        ranked.append(f'<p class="note">{_esc(_n_line(group))}</p>')
+        if group.pairwise:
+            ranked.append(_pairwise_html(group))
     if board.reported:
         features.append("<h3>Reported (as published)</h3>")
         features.append(_html_table(REPORTED_FEATURE_COLUMNS, board.reported, _reported_attrs,
@@ -242,7 +313,7 @@ def html_page(board: Board, plot_png: bytes) -> str:
                         .read_text(encoding="utf-8"))
     return template.substitute(
         primary=_esc(PRIMARY_TEXT), tie=_esc(TIE_TEXT),
-        tracks=_esc("; ".join(f"{t.name}: {t.description}" for t in TRACKS.values())),
+        tracks=_esc("; ".join(f"{t.name}: {t.description}" for t in SECTIONS)),
         ranked="\n".join(ranked) or '<p class="note" id="no-ranked">No verified entries yet.</p>',
         features="\n".join(features),
         plot=base64.b64encode(plot_png).decode("ascii"),

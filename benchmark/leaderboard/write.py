@@ -9,7 +9,8 @@ from pathlib import Path
 from ..atomic import write_bytes, write_text
 from ..errors import SommelierError
 from ..jsonfile import dumps
-from .board import board_json, collect
+from ..evaluation.submission import RESULTS_FILE
+from .board import Board, board_json, collect
 from .page import html_page, markdown_table
 from .plot import per_feature_png
 
@@ -18,13 +19,23 @@ OUTPUTS = {"markdown": "leaderboard.md", "json": "leaderboard.json", "html": "in
 README_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
 
 
-def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike) -> dict[str, Path]:
-    """Render every output under `out`; returns what was written."""
-    board = collect(submissions)
+def _texts(board: Board) -> dict[Path, str]:
+    """Every entry's results.json (relative to nothing: the entry's own path) as text."""
+    return {root / RESULTS_FILE: dumps(score.results) for root, score in board.scores.items()}
+
+
+def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike, *,
+                      data_root: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Score every entry, refresh its results.json, render every output under `out`; returns
+    the outputs written."""
+    board = collect(submissions, data_root=data_root)
     out = Path(out)
     plot = per_feature_png(board)
     paths = {kind: out / name for kind, name in OUTPUTS.items()}
     try:
+        for path, text in _texts(board).items():
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                write_text(path, text)
         write_text(paths["markdown"], markdown_table(board))
         write_text(paths["json"], dumps(board_json(board)))
         write_bytes(paths["plot"], plot)
@@ -35,18 +46,43 @@ def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike) ->
     return paths
 
 
+def _spliced(text: str, fragment: str, where: str) -> str:
+    start, end = README_MARKERS
+    before, found, rest = text.partition(start)
+    _, found_end, after = rest.partition(end)
+    if not (found and found_end):
+        raise SommelierError(f"{where} has no leaderboard block; add the lines {start} and {end} "
+                             "where the table should go")
+    return f"{before}{start}\n{fragment}{end}{after}"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SommelierError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 def update_readme(readme: str | os.PathLike, fragment: str) -> None:
     """Replace the README's text between the leaderboard markers with `fragment`, so the
     README always shows the committed leaderboard."""
     path = Path(readme)
-    start, end = README_MARKERS
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SommelierError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    before, found, rest = text.partition(start)
-    _, found_end, after = rest.partition(end)
-    if not (found and found_end):
-        raise SommelierError(f"{path} has no leaderboard block; add the lines {start} and {end} "
-                             "where the table should go")
-    write_text(path, f"{before}{start}\n{fragment}{end}{after}")
+    write_text(path, _spliced(_read(path), fragment, str(path)))
+
+
+def stale_outputs(submissions: str | os.PathLike, out: str | os.PathLike,
+                  readme: str | os.PathLike | None = None, *,
+                  data_root: str | os.PathLike | None = None) -> list[Path]:
+    """The committed files that differ from a fresh scoring: each entry's results.json, the
+    text outputs under `out` and the README's table (the plot and the page embedding it are
+    left out: their bytes depend on the matplotlib build)."""
+    board = collect(submissions, data_root=data_root)
+    out = Path(out)
+    fragment = markdown_table(board)
+    expected = dict(_texts(board))
+    expected[out / OUTPUTS["markdown"]] = fragment
+    expected[out / OUTPUTS["json"]] = dumps(board_json(board))
+    if readme is not None:
+        expected[Path(readme)] = _spliced(_read(Path(readme)), fragment, str(readme))
+    return [path for path, text in expected.items()
+            if not path.is_file() or path.read_text(encoding="utf-8") != text]
