@@ -50,7 +50,7 @@ def test_unquoted_yaml_date_and_oracle_track(tmp_path):
     ({"url": "ftp://example.org"}, "http(s)://"),
     ({"status": "maybe"}, "'status' must be one of verified, reported"),
     ({"name": ""}, "'name' must be a non-empty string"),
-    ({"seed": [0]}, "unknown field(s) seed"),
+    ({"seed": [0]}, "unknown field(s) 'seed'"),
     ({"parameters": None}, "missing field(s) parameters"),
     ({"reported": {"source": "x", "caveats": ["y"]}}, "belongs only to status: reported"),
 ])

@@ -324,7 +324,7 @@ def _read_metadata(path: Path) -> dict[str, Any]:
 def check_metadata(data: Mapping[str, Any], where: str) -> dict[str, Any]:
     """The checked, normalised fields of a submission.yaml mapping (`where` names it in
     errors); what `load_submission` and the entry writer both apply."""
-    unknown = sorted(str(k) for k in data if k not in FIELDS)
+    unknown = sorted(repr(str(k)) for k in data if k not in FIELDS)
     if unknown:
         raise ValidationError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
                               f"{', '.join(FIELDS)}")
