@@ -153,8 +153,8 @@ def _locate(dataset: str, data_root: Path | None) -> str:
     return dataset
 
 
-def _score(sub: Submission, sources: dict[str, TruthSource], data_root: Path | None,
-           options: ScoreOptions) -> EntryScore:
+def score_named_dataset(sub: Submission, sources: dict[str, TruthSource],
+                        data_root: Path | None, options: ScoreOptions) -> EntryScore:
     """The entry scored against the dataset it names: from the cache when nothing changed."""
     if sub.dataset is None:
         raise ValidationError(f"{sub.root / METADATA_FILE}: no 'dataset'; the leaderboard scores "
@@ -193,7 +193,7 @@ def collect(submissions: str | os.PathLike, *, data_root: str | os.PathLike | No
         if sub.status == "reported":
             reported.append(sub)
             continue
-        scores[sub.root] = _score(sub, sources, data, options)
+        scores[sub.root] = score_named_dataset(sub, sources, data, options)
         row = _ranked(sub, scores[sub.root])
         grouped.setdefault(row.truth, []).append(row)
     groups = [_group(truth, rows) for truth, rows in grouped.items()]
