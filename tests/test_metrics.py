@@ -104,6 +104,19 @@ def test_kept_counts_are_the_fresh_draws_and_only_reused_for_the_same_draw():
     assert M._COUNTS[0] == (121, 10, 4)
 
 
+def test_shared_truth_sums_give_the_replicates_of_a_fresh_bootstrap():
+    """The second table scored against one truth reuses the truth-only sums of the first."""
+    p, y, mask = sample(n=130, features=3)
+    q = np.clip(p + 0.1, 0, 1)
+    shared: dict = {}
+    M.bootstrap_moments(M.design_matrix(p, y, mask), 60, 2, shared)
+    assert list(shared) == [("truth sums", 60, 2)]
+    reused = M.evaluate(M.bootstrap_moments(M.design_matrix(q, y, mask), 60, 2, shared))
+    fresh = M.evaluate(M.bootstrap_moments(M.design_matrix(q, y, mask), 60, 2))
+    for m in M.METRICS:
+        np.testing.assert_allclose(reused[m], fresh[m], rtol=1e-12, atol=1e-15, err_msg=m)
+
+
 def test_percentile_interval_is_numpy_percentile_and_skips_undefined():
     reps = np.random.default_rng(0).normal(size=(1000, 3))
     reps[:, 2] = np.nan

@@ -1,7 +1,7 @@
 """Scores kept between runs, so regenerating a leaderboard re-scores only what changed.
 
-A score is stored under the sha256 of everything it depends on: the evaluator version, the
-scoring options, the dataset name, the entry's metadata and prediction files, and the
+A score is stored under the sha256 of everything it depends on: the evaluator version and the
+scoring code, the options, the dataset name, the entry's metadata and prediction files, and the
 fingerprint of every truth it was scored against (computed from the data, not read from the
 entry). The cache lives outside the repository (`$SOMMELIER_CACHE`, default
 `~/.cache/galaxy-sommelier/scores`; `SOMMELIER_CACHE=off` disables it), where no contributor
@@ -11,6 +11,7 @@ input it believes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -38,10 +39,21 @@ def cache_root() -> Path | None:
     return base / "galaxy-sommelier" / "scores"
 
 
+@functools.lru_cache(maxsize=1)
+def evaluator_code() -> str:
+    """sha256 of the scoring code itself: a change to it (even without a version bump, as
+    while developing) makes every kept score stale."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def score_key(sub: Submission, truths: dict[str, Truth], options: ScoreOptions,
               dataset: str) -> str:
     """The sha256 naming one entry's score: any change to what it depends on is a new key."""
-    inputs = {"evaluator": evaluator_info(), "options": asdict(options), "dataset": dataset,
+    inputs = {"evaluator": evaluator_info(), "code": evaluator_code(),
+              "options": asdict(options), "dataset": dataset,
               "entry": entry_fingerprint(sub.root),
               "truths": {key: truth.fingerprint for key, truth in sorted(truths.items())}}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()

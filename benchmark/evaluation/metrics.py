@@ -9,6 +9,7 @@ it was drawn. So all replicates of all metrics are one matrix product, which is 
 
 from __future__ import annotations
 
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,8 +19,11 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-#: The weighted sums a metric may use, in the column order of `design_matrix`.
-SUMS: tuple[str, ...] = ("n", "pred", "truth", "pred2", "truth2", "cross", "abs_err", "sq_err")
+#: The weighted sums a metric may use, in the column order of `design_matrix`: first those
+#: that depend only on the truth (and which cells are scored), so every table scored against
+#: one truth can share their bootstrap sums.
+SUMS: tuple[str, ...] = ("n", "truth", "truth2", "pred", "pred2", "cross", "abs_err", "sq_err")
+TRUTH_SUMS = 3
 
 #: Replicates per matrix product: two float64 buffers of 28 MB each for a UKIDSS-sized table.
 BOOTSTRAP_CHUNK = 50
@@ -79,21 +83,50 @@ METRICS: Mapping[str, Metric] = MappingProxyType({m.name: m for m in (
 )})
 
 
-def design_matrix(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> np.ndarray:
+_SCRATCH = threading.local()
+
+
+def scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 array of `shape` kept for this thread and reused by the next call of the same
+    name and shape. On a virtual machine a fresh page costs microseconds, so a 70,845-galaxy
+    bootstrap spent more time touching new memory than computing; the contents are
+    overwritten by every user."""
+    kept = getattr(_SCRATCH, "arrays", None)
+    if kept is None:
+        kept = _SCRATCH.arrays = {}
+    if name not in kept or kept[name].shape != shape:
+        kept[name] = np.empty(shape)
+    return kept[name]
+
+
+def design_matrix(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray,
+                  out: np.ndarray | None = None) -> np.ndarray:
     """Per-galaxy terms (n, len(SUMS) * F) whose weighted column sums give `Moments`.
 
     Values are centred on each feature's scored mean first, so the variance and covariance
-    sums do not cancel catastrophically. Unscored cells contribute nothing.
+    sums do not cancel catastrophically. Unscored cells contribute nothing. Every term is
+    computed straight into its block of one array, stored column by column (the transpose
+    of a C-ordered array) so the truth-only and the prediction columns are each one
+    contiguous block for the matrix products; `out` (e.g. a `scratch(...).T`) is reused.
     """
-    w = mask.astype(np.float64)
-    y = np.where(mask, truth, 0.0)
-    x = np.where(mask, pred, 0.0)
+    n, f = truth.shape
+    design = np.empty((len(SUMS) * f, n)).T if out is None else out
+    w, y, yy, x, xx, xy, abs_err, sq_err = (design[:, k * f:(k + 1) * f]
+                                            for k in range(len(SUMS)))
+    np.copyto(w, mask)
+    np.copyto(y, np.where(mask, truth, 0.0))
+    np.copyto(x, np.where(mask, pred, 0.0))
+    np.subtract(x, y, out=sq_err)
+    np.abs(sq_err, out=abs_err)
+    np.square(sq_err, out=sq_err)
     count = np.maximum(w.sum(axis=0), 1.0)
-    xc = (x - x.sum(axis=0) / count) * w
-    yc = (y - y.sum(axis=0) / count) * w
-    err = x - y
-    return np.concatenate([w, xc, yc, xc * xc, yc * yc, xc * yc, np.abs(err), err * err],
-                          axis=1)
+    for centred in (x, y):
+        centred -= centred.sum(axis=0) / count
+        centred *= w
+    np.multiply(x, x, out=xx)
+    np.multiply(y, y, out=yy)
+    np.multiply(x, y, out=xy)
+    return design
 
 
 def point_moments(design: np.ndarray) -> Moments:
@@ -152,31 +185,59 @@ def forget_bootstrap_counts() -> None:
     _COUNTS[:] = [None, None]
 
 
-def bootstrap_moments(design: np.ndarray, draws: int, seed: int) -> Moments:
-    """Moments of every replicate: shape (draws, F).
+#: Threads that share each chunk's matrix product (one BLAS thread each, half the rows each).
+PRODUCT_THREADS = 2
 
-    Each chunk's weighted sums are one matrix product, run on a second thread while the next
-    chunk is drawn (drawing holds the GIL, the product does not). The products use one BLAS
-    thread each: they are small, and on a shared machine a spinning extra BLAS thread made the
-    bootstrap up to twice as slow. Chunks and their order are fixed, so the sums are the same
-    bits however the threads interleave.
+
+def _weighted_sums(columns: np.ndarray, draws: int, seed: int) -> np.ndarray:
+    """`counts @ columns` for every replicate: shape (draws, columns).
+
+    Each chunk's product runs on worker threads, half of its replicates each, while the next
+    chunk's counts are converted (or drawn: drawing holds the GIL, the products do not). Each
+    product uses one BLAS thread: on a shared machine a spinning extra BLAS thread made the
+    bootstrap up to twice as slow. A replicate's sums are one row of one product, so they are
+    the same however the threads interleave.
     """
-    n = len(design)
-    sums = np.empty((draws, design.shape[1]))
+    n = len(columns)
+    sums = np.empty((draws, columns.shape[1]))
     size = min(BOOTSTRAP_CHUNK, draws)
-    buffers = [np.empty((size, n)), np.empty((size, n))]  # reused: fresh pages cost as much
-    futures: list = []
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=1) as pool:
+    buffers = [scratch("weights-a", (size, n)), scratch("weights-b", (size, n))]
+    pending: list[list] = []
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=PRODUCT_THREADS) as pool:
         for i, (start, block) in enumerate(bootstrap_counts(n, draws, seed)):
             if i >= 2:
-                futures[i - 2].result()  # that product has finished reading this buffer
+                for future in pending[i - 2]:  # those products have finished with this buffer
+                    future.result()
             weights = buffers[i % 2][:len(block)]
             np.copyto(weights, block)
-            futures.append(pool.submit(np.matmul, weights, design,
-                                       out=sums[start:start + len(block)]))
-        for future in futures:
-            future.result()
-    return Moments.from_sums(sums)
+            parts = np.array_split(np.arange(len(block)), PRODUCT_THREADS)
+            pending.append([pool.submit(np.matmul, weights[rows[0]:rows[-1] + 1], columns,
+                                        out=sums[start + rows[0]:start + rows[-1] + 1])
+                            for rows in parts if len(rows)])
+        for futures in pending:
+            for future in futures:
+                future.result()
+    return sums
+
+
+def bootstrap_moments(design: np.ndarray, draws: int, seed: int,
+                      shared: dict | None = None) -> Moments:
+    """Moments of every replicate: shape (draws, F).
+
+    `shared` (a dict kept with the truth) holds the bootstrap sums of the truth-only columns,
+    so the second and later tables scored against that truth compute only their own 5 of the
+    8 sums per feature.
+    """
+    split = TRUTH_SUMS * (design.shape[1] // len(SUMS))
+    key = ("truth sums", draws, seed)
+    if shared is None or key not in shared:
+        sums = _weighted_sums(design, draws, seed)
+        if shared is not None:
+            shared[key] = sums[:, :split].copy()
+        return Moments.from_sums(sums)
+    own = _weighted_sums(design[:, split:], draws, seed)
+    return Moments.from_sums(np.concatenate([shared[key], own], axis=1))
 
 
 def evaluate(moments: Moments) -> dict[str, np.ndarray]:

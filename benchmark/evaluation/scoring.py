@@ -66,11 +66,14 @@ def legacy_metrics(truth: Truth, pred: np.ndarray) -> dict[str, Any]:
 def score(truth: Truth, pred: np.ndarray, options: ScoreOptions,
           warnings: Sequence[str] = ()) -> Score:
     """Score predictions already aligned with `truth` (same rows, benchmark feature columns)."""
-    design = M.design_matrix(pred, truth.values, truth.mask)
+    n, f = truth.values.shape
+    design = M.design_matrix(pred, truth.values, truth.mask,
+                             out=M.scratch("design", (len(M.SUMS) * f, n)).T)
     point = M.point_moments(design)
     replicates = {}
     if options.bootstrap:
-        replicates = M.evaluate(M.bootstrap_moments(design, options.bootstrap, options.seed))
+        replicates = M.evaluate(M.bootstrap_moments(design, options.bootstrap, options.seed,
+                                                    truth.shared))
     return Score(values=M.evaluate(point), n=point.n, galaxies=int(truth.mask.any(axis=1).sum()),
                  replicates=replicates, warnings=tuple(warnings),
                  legacy=legacy_metrics(truth, pred) if options.legacy else None)

@@ -8,7 +8,7 @@ null) and, when the truth has vote totals, answered by at least `min_votes` volu
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ class Truth:
     mask: np.ndarray
     vote_columns: tuple[str, ...]
     fingerprint: str
+    #: What every table scored against this truth can share (its bootstrap sums).
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
 
     def info(self) -> dict[str, Any]:
         return {"rows": len(self.ids), "fingerprint": self.fingerprint,

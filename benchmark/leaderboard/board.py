@@ -237,7 +237,10 @@ def board_json(board: Board) -> dict[str, Any]:
             "metrics": {m.name: {"label": m.label, "description": m.description,
                                  "higher_is_better": m.higher_is_better}
                         for m in METRICS.values()},
-            "groups": [{"dataset": {"names": list(g.names), "fingerprint": g.fingerprint},
+            "groups": [{"dataset": {"names": list(g.names),
+                                    "revisions": sorted({n.partition("@")[2] for n in g.names
+                                                         if "@" in n}),
+                                    "fingerprint": g.fingerprint},
                         "tracks": {t: [entry_json(r) for r in rows]
                                    for t, rows in g.tracks.items()},
                         "pairwise": [{"a": a, "b": b, **c.to_json()} for a, b, c in g.pairwise]}
