@@ -149,8 +149,9 @@ def test_tracks_statuses_intervals_and_plot_are_visible(board):
             f"{track.capitalize()} track")
     assert page.locator('#ranked tr[data-track="oracle"]').evaluate_all(
         "rs => rs.map(r => r.dataset.slug)") == ["oracle"]
-    assert set(page.locator("#ranked tbody tr").evaluate_all(
+    assert set(page.locator("#ranked table.sortable tbody tr").evaluate_all(
         "rs => rs.map(r => r.dataset.status)")) == {"verified"}
+    assert page.locator("#ranked table.pairwise").count() == 1  # the group with two or more
     reported = page.locator('#reported tr[data-status="reported"]')
     assert reported.count() == 1 and reported.is_visible()
     assert "Study <b>reported</b>" in reported.inner_text()
