@@ -52,6 +52,11 @@ class Comparison:
     def to_json(self) -> dict[str, Any]:
         return {"difference": self.difference, "ci": self.ci}
 
+    def reversed(self) -> "Comparison":
+        """b minus a."""
+        return Comparison(None if self.difference is None else -self.difference,
+                          None if self.ci is None else (-self.ci[1], -self.ci[0]))
+
 
 @dataclass(frozen=True)
 class Ranked:

@@ -266,17 +266,12 @@ def _pairwise_html(group: Group) -> str:
     def cell(a: str, b: str) -> str:
         if a == b:
             return "<td>·</td>"
-        c = cells.get((a, b))
-        sign = 1.0
-        if c is None:
-            c, sign = cells[(b, a)], -1.0
+        c = cells[(a, b)] if (a, b) in cells else cells[(b, a)].reversed()
         if c.difference is None:
             return "<td>-</td>"
-        ci = "" if c.ci is None else \
-            f' <span class="ci">[{sign * (c.ci[1] if sign < 0 else c.ci[0]):+.3f}, ' \
-            f'{sign * (c.ci[0] if sign < 0 else c.ci[1]):+.3f}]</span>'
+        ci = "" if c.ci is None else f' <span class="ci">[{c.ci[0]:+.3f}, {c.ci[1]:+.3f}]</span>'
         mark = ' class="tie"' if c.tied else ""
-        return f"<td{mark}>{sign * c.difference:+.3f}{ci}</td>"
+        return f"<td{mark}>{c.difference:+.3f}{ci}</td>"
 
     head = "".join(f"<th>{_esc(s)}</th>" for s in slugs)
     body = "".join(f"<tr><th>{_esc(a)}</th>{''.join(cell(a, b) for b in slugs)}</tr>"
