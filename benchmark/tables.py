@@ -13,8 +13,10 @@ from .errors import SommelierError
 TABLE_SUFFIXES = (".csv", ".parquet")
 
 
-def read_table(path: str | os.PathLike, *, what: str = "table") -> pd.DataFrame:
-    """Read a CSV or Parquet file, turning every failure into a clear `SommelierError`."""
+def read_table(path: str | os.PathLike, *, what: str = "table",
+               text: bool = False) -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every failure into a clear `SommelierError`;
+    `text`: every CSV column as strings (ids must not become floats)."""
     path = Path(path)
     if path.suffix not in TABLE_SUFFIXES:
         raise SommelierError(f"{what} {path}: unsupported file type {path.suffix!r}; "
@@ -23,7 +25,8 @@ def read_table(path: str | os.PathLike, *, what: str = "table") -> pd.DataFrame:
         raise SommelierError(f"{what} {path}: no such file")
     try:
         if path.suffix == ".csv":
-            return pd.read_csv(path, dtype={"id_str": str}, keep_default_na=True)
+            return pd.read_csv(path, dtype=str if text else {"id_str": str},
+                               keep_default_na=True)
         return pd.read_parquet(path)
     except Exception as exc:  # any parser failure is bad input, not a bug
         raise SommelierError(f"{what} {path}: cannot be read as {path.suffix[1:]} "

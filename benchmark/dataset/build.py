@@ -18,7 +18,7 @@ from .. import registry as R
 from ..atomic import atomic_directory
 from ..errors import SommelierError
 from .harmonise import impossible_votes
-from .crossmatch import find_links, group_ids, overlap_counts, unmatched_surveys
+from .crossmatch import find_links, group_ids, overlap_counts, read_id_map, unmatched_surveys
 from .sources import SourceData, read_source
 from .splits import SplitDefinition, assign_splits
 
@@ -86,26 +86,17 @@ def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = ()
           progress: bool = True) -> BuildReport:
     """Read `sources` (`KIND:PATH` strings), build and publish the dataset folder `out`."""
     from . import publish
-    from ..tables import read_table
 
     definition = definition or SplitDefinition.load()
     data = [read_source(s) for s in sources]
     maps = [m for d in data for m in d.id_maps]
-    maps += [read_table(p, what="id map").astype(str) for p in id_maps]
+    maps += [read_id_map(p) for p in id_maps]
     rows = collect_rows(data)
     report = BuildReport([d.name for d in data],
                          rows_read={s: int(n) for s, n in rows["survey"].value_counts(sort=False).items()})
 
-    reasons = quality_reasons(rows, definition.min_first_question_votes)
-    report.dropped = {k: int(v) for k, v in Counter(zip(rows["survey"], reasons.dropna())).items()}
-    if strict and report.dropped:
-        raise SommelierError(f"strict mode: {sum(report.dropped.values())} rows failed checks: "
-                             + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())))
-    rows = rows[reasons.isna().to_numpy()].reset_index(drop=True)
-    if rows.empty:
-        raise SommelierError("nothing usable remains after the quality checks: "
-                             + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())))
-
+    # Identity and splits come first, from every row read: a row the checks drop keeps its
+    # group, so its twins in other surveys still stay out of training.
     report.unmatched = unmatched_surveys(rows, maps)
     if any(R.SURVEYS[s].ood for s in report.unmatched) and not allow_unmatched:
         raise SommelierError(
@@ -117,6 +108,18 @@ def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = ()
     report.links = links.by_method
     rows["group_id"] = rows["id_str"].map(group_ids(list(rows["id_str"]), links.pairs))
     rows["split"] = assign_splits(rows, definition)
+
+    reasons = quality_reasons(rows, definition.min_first_question_votes)
+    dropped = reasons.notna().to_numpy()
+    report.dropped = {k: int(v) for k, v in
+                      Counter(zip(rows.loc[dropped, "survey"], reasons[dropped])).items()}
+    if strict and report.dropped:
+        raise SommelierError(f"strict mode: {sum(report.dropped.values())} rows failed checks: "
+                             + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())))
+    rows = rows[~dropped].reset_index(drop=True)
+    if rows.empty:
+        raise SommelierError("nothing usable remains after the quality checks: "
+                             + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())))
     report.overlaps = overlap_counts(rows)
     rows = rows.sort_values(["survey", "split", "id_str"], kind="stable").reset_index(drop=True)
     report.split_sizes = {(s, p): int(n) for (s, p), n in rows.groupby(["survey", "split"]).size().items()}

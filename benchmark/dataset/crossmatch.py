@@ -8,11 +8,16 @@ stable when unrelated galaxies are added.
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from .. import registry as R
+from ..errors import SommelierError
+from ..tables import read_table
 
 
 @dataclass
@@ -39,11 +44,34 @@ def sky_links(left: pd.DataFrame, right: pd.DataFrame, radius_arcsec: float) -> 
     return list(zip(left["id_str"].to_numpy()[index[close]], right["id_str"].to_numpy()[close]))
 
 
+def read_id_map(path: str | os.PathLike) -> pd.DataFrame:
+    """An id map with every cell as text (null where blank). Ids are never numbers: pandas
+    reads a column with one blank cell as float, and 587722981741363294 becomes
+    5.877229817413633e+17, which matches nothing."""
+    path = Path(path)
+    if path.suffix == ".csv":
+        frame = read_table(path, what="id map", text=True)
+    else:
+        frame = read_table(path, what="id map")
+        floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+        if floats:
+            raise SommelierError(f"id map {path}: column(s) {', '.join(floats)} hold floats, "
+                                 f"which lose the digits of long ids; store ids as text")
+    return normalise_id_map(frame)
+
+
+def normalise_id_map(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as stripped text; blank cells (and pandas' own 'nan') as null."""
+    out = frame.astype("string").apply(lambda c: c.str.strip())
+    return out.mask(out.isna() | out.isin(["", "nan", "NaN", "None", "<NA>"]))
+
+
 def map_links(id_map: pd.DataFrame, known: set[str]) -> list[tuple[str, str]]:
-    """Links from an id map whose columns are survey names holding upstream source ids."""
+    """Links from an id map whose columns are survey names holding upstream source ids: every
+    two non-empty cells of a row are the same galaxy, whatever the column order."""
     surveys = [c for c in id_map.columns if c in R.SURVEYS]
     pairs = []
-    for a, b in zip(surveys, surveys[1:]):
+    for a, b in itertools.combinations(surveys, 2):
         for left, right in id_map[[a, b]].dropna().itertuples(index=False):
             ids = R.make_id(a, str(left)), R.make_id(b, str(right))
             if ids[0] in known and ids[1] in known:

@@ -18,6 +18,7 @@ import pandas as pd
 from .. import registry as R
 from ..hub_layout import cache_options
 from ..errors import SommelierError
+from .crossmatch import read_id_map
 from .harmonise import detect_scheme, harmonise_votes
 from ..hub_layout import quiet_datasets
 from ..tables import read_table
@@ -133,7 +134,7 @@ def read_sim(spec: SourceSpec) -> SourceData:
         raise SommelierError(f"{root}: not a simulator output folder (no simulation.json); "
                              "make one with `sommelier sim --out DIR`")
     rows = [_hf_rows(str(root / name)) for name in ("gz2", "gz_decals", "gz_ukidss")]
-    id_map = read_table(root / "id_map.csv", what="id map").astype(str)
+    id_map = read_id_map(root / "id_map.csv")
     return SourceData(str(spec), rows, [id_map])
 
 
