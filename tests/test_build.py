@@ -195,7 +195,7 @@ def test_impossible_votes_and_duplicates_are_dropped_and_counted(tmp_path):
     assert report.dropped == {("sdss", "duplicate id"): 2, ("sdss", "impossible votes"): 1}
     table["t01_smooth_or_features_a01_smooth_fraction"] = 5.0
     table.to_csv(path, index=False)
-    with pytest.raises(SommelierError, match="nothing usable remains"):
+    with pytest.raises(SommelierError, match="every row of sdss failed the checks"):
         build([f"hart16:{path}"], tmp_path / "none", progress=False)
 
 

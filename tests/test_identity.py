@@ -121,3 +121,18 @@ def test_float_ids_in_a_parquet_id_map_are_refused(tmp_path):
     csv = tmp_path / "map.csv"
     csv.write_text("ukidss,sdss\na,587722981741363294\nb,\n")
     assert list(read_id_map(csv)["sdss"].fillna("-")) == ["587722981741363294", "-"]
+
+
+def test_a_survey_that_loses_every_row_stops_the_build(sim, tmp_path):
+    """The original study's UKIDSS format has fractions but no vote totals: every row fails
+    'no votes on the first question'. The build must say so, not publish without ukidss."""
+    import pyarrow.parquet as pq
+
+    copy = _copy(sim, tmp_path)
+    for shard in sorted((copy / "gz_ukidss").rglob("*.parquet")):
+        table = pq.read_table(shard).to_pandas()
+        keep = ["id_str", "image"] + [c for c in table.columns if c.endswith("_fraction")]
+        table[keep].to_parquet(shard, index=False)
+    with pytest.raises(SommelierError, match="every row of ukidss failed the checks"):
+        build([f"sim:{copy}"], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()

@@ -116,10 +116,15 @@ def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = ()
     if strict and report.dropped:
         raise SommelierError(f"strict mode: {sum(report.dropped.values())} rows failed checks: "
                              + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())))
+    emptied = sorted(set(rows["survey"]) - set(rows.loc[~dropped, "survey"]), key=list(R.SURVEYS).index)
+    if emptied:
+        raise SommelierError(
+            "no survey may silently disappear, but every row of " + ", ".join(emptied) + " failed "
+            "the checks: " + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())
+                                       if s in emptied)
+            + " (a catalogue with fractions but no vote counts cannot be checked; give one with "
+              "the counts, or leave the survey out)")
     rows = rows[~dropped].reset_index(drop=True)
-    if rows.empty:
-        raise SommelierError("nothing usable remains after the quality checks: "
-                             + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())))
     report.overlaps = overlap_counts(rows)
     rows = rows.sort_values(["survey", "split", "id_str"], kind="stable").reset_index(drop=True)
     report.split_sizes = {(s, p): int(n) for (s, p), n in rows.groupby(["survey", "split"]).size().items()}
