@@ -11,6 +11,13 @@ from .atomic import atomic_path
 from .errors import SommelierError
 
 TABLE_SUFFIXES = (".csv", ".parquet")
+#: What `read_table` also reads: upstream catalogues are often published gzipped.
+READABLE_SUFFIXES = (".csv.gz", *TABLE_SUFFIXES)
+
+
+def table_kind(path: Path) -> str | None:
+    """The readable suffix `path` ends with (`.csv.gz` counts as one), or None."""
+    return next((s for s in READABLE_SUFFIXES if path.name.lower().endswith(s)), None)
 
 
 def read_table(path: str | os.PathLike, *, what: str = "table",
@@ -18,18 +25,19 @@ def read_table(path: str | os.PathLike, *, what: str = "table",
     """Read a CSV or Parquet file, turning every failure into a clear `SommelierError`;
     `text`: every CSV column as strings (ids must not become floats)."""
     path = Path(path)
-    if path.suffix not in TABLE_SUFFIXES:
+    kind = table_kind(path)
+    if kind is None:
         raise SommelierError(f"{what} {path}: unsupported file type {path.suffix!r}; "
-                             f"use one of {', '.join(TABLE_SUFFIXES)}")
+                             f"use one of {', '.join(READABLE_SUFFIXES)}")
     if not path.is_file():
         raise SommelierError(f"{what} {path}: no such file")
     try:
-        if path.suffix == ".csv":
+        if kind != ".parquet":  # pandas unzips .csv.gz itself
             return pd.read_csv(path, dtype=str if text else {"id_str": str},
                                keep_default_na=True)
         return pd.read_parquet(path)
     except Exception as exc:  # any parser failure is bad input, not a bug
-        raise SommelierError(f"{what} {path}: cannot be read as {path.suffix[1:]} "
+        raise SommelierError(f"{what} {path}: cannot be read as {kind[1:]} "
                              f"({type(exc).__name__}: {exc})") from exc
 
 

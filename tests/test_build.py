@@ -256,3 +256,17 @@ def test_fits_to_rgb_is_a_decodable_jpeg(tmp_path):
 
     _fits_cube(tmp_path / "g.fits")
     assert Image.open(io.BytesIO(image_bytes(tmp_path / "g.fits"))).size == (24, 24)
+
+
+def test_a_gzipped_catalogue_reads_like_the_plain_one(tmp_path):
+    """Upstream catalogues are often published as .csv.gz."""
+    import gzip
+
+    ids = [str(587_000_000_000_000_000 + k) for k in range(4)]
+    path, _ = write_catalogue(tmp_path, "hart16", {"dr7objid": ids, "ra": np.linspace(10, 11, 4),
+                                                   "dec": np.zeros(4)}, [f"{i}.jpg" for i in ids])
+    zipped = path.with_name("catalogue.csv.gz")
+    zipped.write_bytes(gzip.compress(path.read_bytes()))
+    plain = build([f"hart16:{path}"], tmp_path / "plain", progress=False)
+    packed = build([f"hart16:{zipped}"], tmp_path / "packed", progress=False)
+    assert packed.split_sizes == plain.split_sizes and sum(packed.split_sizes.values()) == 4

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import registry as R
 from ..errors import SommelierError
-from ..tables import read_table
+from ..tables import read_table, table_kind
 
 
 @dataclass
@@ -49,7 +49,7 @@ def read_id_map(path: str | os.PathLike) -> pd.DataFrame:
     reads a column with one blank cell as float, and 587722981741363294 becomes
     5.877229817413633e+17, which matches nothing."""
     path = Path(path)
-    if path.suffix == ".csv":
+    if table_kind(path) in (".csv", ".csv.gz"):
         frame = read_table(path, what="id map", text=True)
     else:
         frame = read_table(path, what="id map")
