@@ -125,6 +125,7 @@ class NamingScheme:
     count: str | None = "{q}_{a}"
     fraction: str | None = "{q}_{a}_fraction"
     total: str | None = "{q}_total-votes"
+    hf_survey: str | None = None  # the survey whose Hugging Face releases use these names
 
     def covers(self, feature: str) -> bool:
         return feature in self.answers and QUESTION_OF_FEATURE[feature] in self.questions
@@ -216,6 +217,16 @@ _DECALS_ANSWERS = {
     "arms_4": ("4",), "arms_more_than_4": ("more-than-4",), "arms_cant_tell": ("cant-tell",),
 }
 
+# GZ DECaLS GZD-1/2 (DR1/DR2 images, the `-dr12` campaign of mwalmsley/gz_desi and
+# galaxy-datasets): the GZ2-like tree with a binary bar question and three bulge sizes.
+_DR12_ANSWERS = {
+    **{k: v for k, v in _DECALS_ANSWERS.items()
+       if not k.startswith(("bulge_", "round_"))},
+    "bar_yes": ("yes",), "bar_no": ("no",), "bulge_none": ("none",), "bulge_obvious": ("obvious",),
+    "bulge_dominant": ("dominant",), "round_completely": ("completely",),
+    "round_in_between": ("in-between",), "round_cigar": ("cigar-shaped",),
+}
+
 NAMING_SCHEMES: Mapping[str, NamingScheme] = MappingProxyType({s.name: s for s in (
     NamingScheme("hart16", "GZ2 table of Hart et al. 2016 (t01_..._count / _fraction)",
                  _GZ2_TASKS, _GZ2_ANSWERS, count="{q}_{a}_count", fraction="{q}_{a}_fraction",
@@ -223,11 +234,20 @@ NAMING_SCHEMES: Mapping[str, NamingScheme] = MappingProxyType({s.name: s for s i
     NamingScheme("study", "the original study's GZ2-style fraction names (t01_..._fraction)",
                  _GZ2_TASKS, _GZ2_ANSWERS, count=None, fraction="{q}_{a}_fraction", total=None),
     NamingScheme("hf-gz2", "Hugging Face mwalmsley/gz2 (-gz2)",
-                 _suffixed(_HF_GZ2_TREE_QUESTIONS, "-gz2"), _HF_GZ2_TREE_ANSWERS),
+                 _suffixed(_HF_GZ2_TREE_QUESTIONS, "-gz2"), _HF_GZ2_TREE_ANSWERS,
+                 hf_survey="sdss"),
     NamingScheme("hf-ukidss", "Hugging Face mwalmsley/gz_ukidss (-ukidss)",
-                 _suffixed(_HF_GZ2_TREE_QUESTIONS, "-ukidss"), _HF_GZ2_TREE_ANSWERS),
+                 _suffixed(_HF_GZ2_TREE_QUESTIONS, "-ukidss"), _HF_GZ2_TREE_ANSWERS,
+                 hf_survey="ukidss"),
+    # One mwalmsley/gz_desi table holds these three campaigns side by side; each galaxy has
+    # the votes of one, the others' columns null. Listed in the order a row's campaign is
+    # looked for.
+    NamingScheme("hf-dr12", "Hugging Face GZ DECaLS GZD-1/2 campaign (-dr12; bar yes/no)",
+                 _suffixed(_DECALS_QUESTIONS, "-dr12"), _DR12_ANSWERS, hf_survey="decals"),
     NamingScheme("hf-dr5", "Hugging Face GZ DECaLS DR5 releases (-dr5)",
-                 _suffixed(_DECALS_QUESTIONS, "-dr5"), _DECALS_ANSWERS),
+                 _suffixed(_DECALS_QUESTIONS, "-dr5"), _DECALS_ANSWERS, hf_survey="decals"),
+    NamingScheme("hf-dr8", "Hugging Face GZ DESI DR8 campaign (-dr8; the DR5 tree)",
+                 _suffixed(_DECALS_QUESTIONS, "-dr8"), _DECALS_ANSWERS, hf_survey="decals"),
     NamingScheme("decals-zenodo", "GZ DECaLS Zenodo table (Walmsley et al. 2022)",
                  _DECALS_QUESTIONS, _DECALS_ANSWERS),
 )})
@@ -258,7 +278,7 @@ SURVEYS: Mapping[str, Survey] = MappingProxyType({s.name: s for s in (
     Survey("sdss", "Galaxy Zoo 2 (SDSS)", ("g", "r", "i"), "optical", "mwalmsley/gz2",
            "hf-gz2", ("train", "validation", "test"), ood=False),
     Survey("decals", "Galaxy Zoo DECaLS (DR5)", ("g", "r", "z"), "optical",
-           "mwalmsley/gz_decals", "hf-dr5", ("train", "validation", "test"), ood=False),
+           "mwalmsley/gz_desi", "hf-dr5", ("train", "validation", "test"), ood=False),
     Survey("ukidss", "Galaxy Zoo UKIDSS", ("Y", "J", "K"), "near-infrared", "mwalmsley/gz_ukidss",
            "hf-ukidss", ("validation", "test"), ood=True),
 )})

@@ -270,3 +270,40 @@ def test_a_gzipped_catalogue_reads_like_the_plain_one(tmp_path):
     plain = build([f"hart16:{path}"], tmp_path / "plain", progress=False)
     packed = build([f"hart16:{zipped}"], tmp_path / "packed", progress=False)
     assert packed.split_sizes == plain.split_sizes and sum(packed.split_sizes.values()) == 4
+
+
+def test_a_gz_desi_table_takes_each_galaxys_own_campaign(tmp_path):
+    """mwalmsley/gz_desi puts -dr12, -dr5 and -dr8 columns side by side, each galaxy voted on
+    in one campaign. GZD-1/2 (-dr12) asks bar yes/no; DR5 strong/weak/no. No row may be lost
+    to another campaign's empty columns, and every bar_yes comes from its own campaign."""
+    import datasets
+
+    from benchmark.hub_layout import configs_front_matter, write_split
+
+    n = 12
+    labels = fake_labels(n, seed=4)
+    parts = []
+    for k, scheme in enumerate(("hf-dr12", "hf-dr5", "hf-dr8")):
+        votes = upstream_votes(labels, R.NAMING_SCHEMES[scheme])
+        votes.loc[[i for i in range(n) if i % 3 != k]] = np.nan  # one campaign per galaxy
+        parts.append(votes)
+    frame = pd.concat([pd.DataFrame({"id_str": [f"J{i:04d}" for i in range(n)],
+                                     "ra": np.linspace(20, 21, n), "dec": np.zeros(n)}),
+                       *parts], axis=1)
+    frame["image"] = [{"bytes": fake_image(i), "path": None} for i in range(n)]
+    features = datasets.Features.from_arrow_schema(
+        datasets.Dataset.from_pandas(frame.drop(columns="image")).data.schema)
+    features["image"] = datasets.Image()
+    release = tmp_path / "gz_desi"
+    write_split(datasets.Dataset.from_pandas(frame, features=features, preserve_index=False),
+                release / "data", "train")
+    (release / "README.md").write_text(configs_front_matter(
+        {"default": {"train": "data/train-*.parquet"}}) + "\n# fake gz_desi\n")
+    report = build([f"hf:{release}"], tmp_path / "out", progress=False)
+    assert report.dropped == {} and sum(report.split_sizes.values()) == n
+    rows = pd.concat(load_truth(str(tmp_path / "out"), s, p) for s, p in report.split_sizes)
+    got = rows.set_index("source_id")[R.fraction_column("bar_yes")].astype(float)
+    want = labels[R.fraction_column("bar_yes")].astype(float)
+    want.index = [f"J{i:04d}" for i in range(n)]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False,
+                                   atol=1e-6)

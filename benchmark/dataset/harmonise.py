@@ -17,11 +17,18 @@ from ..errors import SommelierError
 FRACTION_TOLERANCE = 0.02
 
 
+def detect_schemes(columns: list[str], candidates: tuple[str, ...] | None = None
+                   ) -> list[R.NamingScheme]:
+    """Every naming scheme whose first-question columns are all present, in registry order."""
+    names = candidates or tuple(R.NAMING_SCHEMES)
+    return [R.NAMING_SCHEMES[n] for n in names
+            if (cols := R.NAMING_SCHEMES[n].fraction_columns("smooth")) and set(cols) <= set(columns)]
+
+
 def detect_scheme(columns: list[str], candidates: tuple[str, ...] | None = None) -> R.NamingScheme:
     """The naming scheme whose first-question columns are all present."""
     names = candidates or tuple(R.NAMING_SCHEMES)
-    found = [R.NAMING_SCHEMES[n] for n in names
-             if (cols := R.NAMING_SCHEMES[n].fraction_columns("smooth")) and set(cols) <= set(columns)]
+    found = detect_schemes(columns, names)
     if len(found) != 1:
         raise SommelierError(
             "cannot tell which Galaxy Zoo release this table is: expected the first-question "
@@ -89,3 +96,18 @@ def impossible_votes(labels: pd.DataFrame) -> pd.Series:
         # only questions whose every answer is published can be checked for summing to 1
         bad |= complete & ((sums - 1).abs() > FRACTION_TOLERANCE)
     return bad
+
+
+def harmonise_campaigns(frame: pd.DataFrame, schemes: list[R.NamingScheme]) -> pd.DataFrame:
+    """One table holding several campaigns side by side (mwalmsley/gz_desi: -dr12, -dr5,
+    -dr8), each galaxy voted on in one: every row takes the canonical votes of the first
+    campaign whose first question it has votes for."""
+    first = R.total_votes_column(R.QUESTIONS[0].name)
+    parts = [harmonise_votes(frame, scheme) for scheme in schemes]
+    out = parts[0].copy()
+    taken = (out[first].fillna(0) > 0).to_numpy()
+    for part in parts[1:]:
+        use = ~taken & (part[first].fillna(0) > 0).to_numpy()
+        out.loc[use] = part.loc[use]
+        taken |= use
+    return out

@@ -19,12 +19,12 @@ from .. import registry as R
 from ..hub_layout import cache_options
 from ..errors import SommelierError
 from .crossmatch import read_id_map
-from .harmonise import detect_scheme, harmonise_votes
+from .harmonise import detect_scheme, detect_schemes, harmonise_campaigns, harmonise_votes
 from ..hub_layout import quiet_datasets
 from ..tables import read_table
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".fits", ".fits.gz", ".fit")
-_SURVEY_OF_HF_SCHEME = {s.hf_scheme: s.name for s in R.SURVEYS.values()}
+_HF_SCHEMES = tuple(n for n, s in R.NAMING_SCHEMES.items() if s.hf_survey)
 
 
 @dataclass
@@ -77,8 +77,8 @@ class Reader:
     read: Callable[[SourceSpec], SourceData]
 
 
-def _rows(survey: str, frame: pd.DataFrame, scheme: R.NamingScheme, ids: pd.Series,
-          images: list[bytes | None]) -> SurveyRows:
+def _rows(survey: str, frame: pd.DataFrame, scheme: R.NamingScheme | list[R.NamingScheme],
+          ids: pd.Series, images: list[bytes | None]) -> SurveyRows:
     nowhere = pd.Series(float("nan"), index=frame.index)
     meta = pd.DataFrame({
         "source_id": ids.astype(str).to_numpy(),
@@ -86,7 +86,8 @@ def _rows(survey: str, frame: pd.DataFrame, scheme: R.NamingScheme, ids: pd.Seri
         "dec": pd.to_numeric(frame.get("dec", nowhere), errors="coerce").to_numpy("float64"),
         "image": images,
     })
-    votes = harmonise_votes(frame, scheme).reset_index(drop=True)
+    votes = (harmonise_campaigns(frame, scheme) if isinstance(scheme, list)
+             else harmonise_votes(frame, scheme)).reset_index(drop=True)
     return SurveyRows(survey, pd.concat([meta, votes], axis=1))
 
 
@@ -109,17 +110,23 @@ def _load_release(path: str):
 
 def _hf_rows(path: str, survey: str | None = None) -> SurveyRows:
     table = _load_release(path)
-    hf_schemes = tuple(_SURVEY_OF_HF_SCHEME)
-    scheme = detect_scheme(table.column_names, hf_schemes)
-    found = _SURVEY_OF_HF_SCHEME[scheme.name]
+    schemes = detect_schemes(table.column_names, _HF_SCHEMES)
+    surveys = {s.hf_survey for s in schemes}
+    if len(surveys) != 1:
+        raise SommelierError(
+            f"{path}: cannot tell which Galaxy Zoo release this is: expected the first-question "
+            f"columns of one survey's releases ({', '.join(_HF_SCHEMES)}); found "
+            f"{', '.join(s.name for s in schemes) or 'none'}")
+    (found,) = surveys
     if survey is not None and survey != found:
-        raise SommelierError(f"{path}: named survey {survey!r} but its columns are {scheme.name}")
+        raise SommelierError(f"{path}: named survey {survey!r} but its columns are "
+                             f"{', '.join(s.name for s in schemes)}")
     if "id_str" not in table.column_names:
         raise SommelierError(f"{path}: no id_str column")
     frame = table.remove_columns([c for c in table.column_names if c == "image"]).to_pandas()
     images = ([(cell or {}).get("bytes") for cell in table["image"]]
               if "image" in table.column_names else [None] * len(frame))
-    return _rows(found, frame, scheme, frame["id_str"], images)
+    return _rows(found, frame, schemes, frame["id_str"], images)
 
 
 def read_hf(spec: SourceSpec) -> SourceData:
