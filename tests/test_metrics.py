@@ -136,3 +136,19 @@ def test_interval_covers_the_point_estimate_and_shrinks_with_n():
         assert lo < r < hi
         widths.append(hi - lo)
     assert widths[1] < widths[0] / 2
+
+
+def test_min_votes_zero_scores_cells_whose_totals_are_unknown():
+    """`--min-votes 0` means every answered cell; a null total (NaN >= 0 is False) used to
+    mask the row anyway."""
+    import pandas as pd
+
+    from benchmark import registry as R
+    from benchmark.evaluation.truth import truth_from_frame
+
+    frame = pd.DataFrame({"id_str": ["a", "b"], **{R.fraction_column(f): [0.5, 0.2]
+                                                   for f in R.BENCHMARK_FEATURES},
+                          **{R.total_votes_column(q): [None, 30.0]
+                             for q in R.BENCHMARK_QUESTIONS}})
+    assert truth_from_frame(frame, 0).mask.all()
+    assert truth_from_frame(frame, 20).mask.sum(axis=0).tolist() == [1] * 9

@@ -67,7 +67,7 @@ def truth_from_frame(frame: pd.DataFrame, min_votes: int, where: str = "truth") 
     mask = ~np.isnan(values)
     for j, feature in enumerate(FEATURES):
         column = R.total_votes_column(R.QUESTION_OF_FEATURE[feature])
-        if column in counts:
+        if column in counts and min_votes > 0:  # 0 = every answered cell, totals or not
             with np.errstate(invalid="ignore"):
                 mask[:, j] &= counts[column] >= min_votes
     fingerprint = table_fingerprint(
