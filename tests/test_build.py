@@ -307,3 +307,15 @@ def test_a_gz_desi_table_takes_each_galaxys_own_campaign(tmp_path):
     want.index = [f"J{i:04d}" for i in range(n)]
     pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False,
                                    atol=1e-6)
+
+
+def test_gz2_images_in_galaxy_datasets_folders_are_found(tmp_path):
+    """galaxy-datasets lays GZ2 images out as {dr7objid[:6]}/{dr7objid}.jpg."""
+    ids = [str(587_722_981_741_363_290 + k) for k in range(3)]
+    path, _ = write_catalogue(tmp_path, "hart16", {"dr7objid": ids, "ra": np.linspace(10, 11, 3),
+                                                   "dec": np.zeros(3)}, [f"{i}.jpg" for i in ids])
+    for i in ids:
+        (tmp_path / "images" / i[:6]).mkdir(exist_ok=True)
+        (tmp_path / "images" / f"{i}.jpg").rename(tmp_path / "images" / i[:6] / f"{i}.jpg")
+    report = build([f"hart16:{path}"], tmp_path / "out", progress=False)
+    assert report.dropped == {} and sum(report.split_sizes.values()) == 3

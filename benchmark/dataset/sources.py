@@ -171,7 +171,8 @@ def _find_image(folder: Path, relative: str) -> Path | None:
     candidate = folder / relative
     if candidate.suffix and candidate.is_file():
         return candidate
-    for stem in (relative, f"{relative[:4]}/{relative}"):  # DECaLS folders: J073/J073013...
+    # DECaLS folders J073/J073013..., galaxy-datasets' GZ2 folders 587722/587722981741363294
+    for stem in (relative, f"{relative[:4]}/{relative}", f"{relative[:6]}/{relative}"):
         for suffix in IMAGE_SUFFIXES:
             path = folder / f"{stem}{suffix}"
             if path.is_file():
