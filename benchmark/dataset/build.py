@@ -122,8 +122,10 @@ def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = ()
             "no survey may silently disappear, but every row of " + ", ".join(emptied) + " failed "
             "the checks: " + "; ".join(f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())
                                        if s in emptied)
-            + " (a catalogue with fractions but no vote counts cannot be checked; give one with "
-              "the counts, or leave the survey out)")
+            + ("; a catalogue with fractions but no vote counts cannot be checked: give one "
+               "with the counts, or leave the survey out"
+               if any(s in emptied and r == "no votes on the first question"
+                      for s, r in report.dropped) else ""))
     rows = rows[~dropped].reset_index(drop=True)
     report.overlaps = overlap_counts(rows)
     rows = rows.sort_values(["survey", "split", "id_str"], kind="stable").reset_index(drop=True)
