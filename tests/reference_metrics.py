@@ -28,8 +28,7 @@ def loop_bootstrap(p: np.ndarray, y: np.ndarray, mask: np.ndarray, draws: int,
                    seed: int) -> dict[str, np.ndarray]:
     """Replay the evaluator's draws and score each resample with `loop_point`: (draws, F)."""
     out: dict[str, list] = {m: [] for m in REFERENCE}
-    for chunk in M.bootstrap_indices(len(p), draws, seed):
-        for rows in chunk:
-            for m, values in loop_point(p[rows], y[rows], mask[rows]).items():
-                out[m].append(values)
+    for rows in M.bootstrap_indices(len(p), draws, seed):
+        for m, values in loop_point(p[rows], y[rows], mask[rows]).items():
+            out[m].append(values)
     return {m: np.array(v) for m, v in out.items()}

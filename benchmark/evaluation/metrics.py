@@ -135,27 +135,27 @@ def point_moments(design: np.ndarray) -> Moments:
 
 
 def bootstrap_indices(n: int, draws: int, seed: int) -> Iterator[np.ndarray]:
-    """Row indices of each replicate (resampling galaxies with replacement), chunk by chunk.
+    """Row indices of each replicate in turn (resampling galaxies with replacement).
 
     The stream depends only on (n, draws, seed), so a reference implementation can replay the
     very same replicates, and two prediction files scored against one truth table share them
-    (paired replicates, which is what lets seed means and differences get intervals).
+    (paired replicates, which is what lets seed means and differences get intervals). One
+    replicate at a time keeps the indices in the CPU cache instead of filling fresh memory.
     """
     rng = np.random.default_rng(seed)
-    for start in range(0, draws, BOOTSTRAP_CHUNK):
-        yield rng.integers(0, n, size=(min(BOOTSTRAP_CHUNK, draws - start), n), dtype=np.int32)
+    for _ in range(draws):
+        yield rng.integers(0, n, size=n, dtype=np.int32)
 
 
 def _draw_counts(n: int, draws: int, seed: int) -> Iterator[tuple[int, np.ndarray]]:
-    """How often each galaxy is drawn in each replicate, chunk by chunk: (first replicate,
-    uint8 block (chunk, n)) with the rows of `bootstrap_indices`. Drawn one replicate at a
-    time, so the indices stay in the CPU cache instead of filling fresh memory."""
+    """How often each galaxy is drawn in each replicate of `bootstrap_indices`, chunk by
+    chunk: (first replicate, uint8 block (chunk, n))."""
     counts = np.empty((draws, n), dtype=np.uint8)
-    rng = np.random.default_rng(seed)
+    indices = bootstrap_indices(n, draws, seed)
     for start in range(0, draws, BOOTSTRAP_CHUNK):
         block = counts[start:start + BOOTSTRAP_CHUNK]
-        for row in block:
-            row[:] = np.bincount(rng.integers(0, n, size=n, dtype=np.int32), minlength=n)
+        for row, drawn in zip(block, indices):
+            row[:] = np.bincount(drawn, minlength=n)
         yield start, block
     _COUNTS[:] = [(n, draws, seed), counts]
 
