@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_text
-from .entry import EntryScore, entry_fingerprint
+from .entry import EntryScore
 from .options import ScoreOptions
 from .scoring import evaluator_info
-from .submission import Submission
 from .truth import Truth
 
 OFF = ("off", "0", "none", "")
@@ -49,12 +48,12 @@ def evaluator_code() -> str:
     return digest.hexdigest()
 
 
-def score_key(sub: Submission, truths: dict[str, Truth], options: ScoreOptions,
+def score_key(fingerprint: str, truths: dict[str, Truth], options: ScoreOptions,
               dataset: str) -> str:
-    """The sha256 naming one entry's score: any change to what it depends on is a new key."""
+    """The sha256 naming one entry's score (`fingerprint`: its `entry_fingerprint`): any
+    change to what it depends on is a new key."""
     inputs = {"evaluator": evaluator_info(), "code": evaluator_code(),
-              "options": asdict(options), "dataset": dataset,
-              "entry": entry_fingerprint(sub.root),
+              "options": asdict(options), "dataset": dataset, "entry": fingerprint,
               "truths": {key: truth.fingerprint for key, truth in sorted(truths.items())}}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 

@@ -71,7 +71,7 @@ TruthSource = Callable[[str, str], Truth]  # (survey, split) -> its truth
 
 def dataset_truths(source: str, min_votes: int) -> TruthSource:
     """The truths of `source` (a benchmark folder or Hub id), each split loaded once."""
-    from ..dataset import load  # imports `datasets`: only when an entry is scored
+    from ..dataset import load  # `datasets` itself is imported only when a split is loaded
 
     reference = load.resolve(source)
     loaded: dict[tuple[str, str], Truth] = {}
@@ -84,14 +84,28 @@ def dataset_truths(source: str, min_votes: int) -> TruthSource:
     return truth
 
 
+def named_dataset_truths(sub: Submission, location: str, min_votes: int,
+                         remedy: str) -> TruthSource:
+    """The truths of the dataset an entry names, found at `location`; if it cannot be
+    loaded, the error points at the entry's submission.yaml and says `remedy`."""
+    from ..dataset.load import DataReferenceError
+
+    try:
+        return dataset_truths(location, min_votes)
+    except DataReferenceError as exc:
+        raise ValidationError(f"{sub.root / METADATA_FILE}: dataset {exc.problem}; or "
+                              f"{remedy}") from None
+
+
 def entry_truths(sub: Submission, truth: TruthSource) -> dict[str, Truth]:
     """The truth of every split the entry has prediction files for."""
     return {pf.key: truth(pf.survey, pf.split) for pf in prediction_files(sub)}
 
 
 def score_entry(sub: Submission, truths: dict[str, Truth], options: ScoreOptions,
-                dataset: str) -> EntryScore:
-    """Score every prediction file of a checked entry against its split's truth."""
+                dataset: str, fingerprint: str | None = None) -> EntryScore:
+    """Score every prediction file of a checked entry against its split's truth
+    (`fingerprint`: the entry's, when the caller has already read its files)."""
     root = sub.root
     runs: dict[str, dict[int, tuple[PredictionFile, Score]]] = defaultdict(dict)
     for pf in prediction_files(sub):
@@ -103,7 +117,7 @@ def score_entry(sub: Submission, truths: dict[str, Truth], options: ScoreOptions
     results = {
         "evaluator": evaluator_info(),
         "entry": sub.metadata(),
-        "submission_fingerprint": entry_fingerprint(sub.root),
+        "submission_fingerprint": fingerprint or entry_fingerprint(sub.root),
         "dataset": {"name": dataset, "revision": dataset.partition("@")[2] or None,
                     "fingerprint": truths[primary_key].fingerprint},
         "options": asdict(options),
@@ -137,15 +151,9 @@ def evaluate_entry(entry: str | os.PathLike, data: str | None = None,
     if source is None:
         raise SommelierError(f"{sub.root}: no dataset to score against; pass data (--data: a "
                              f"benchmark folder or Hub id) or set 'dataset' in {METADATA_FILE}")
-    from ..dataset.load import DataReferenceError
-
-    try:
-        truth = dataset_truths(source, options.min_votes)
-    except DataReferenceError as exc:
-        if data is not None:
-            raise
-        raise ValidationError(f"{sub.root / METADATA_FILE}: dataset {exc.problem}; or pass data "
-                              f"(--data) naming a copy of it") from None
+    truth = (dataset_truths(data, options.min_votes) if data is not None else
+             named_dataset_truths(sub, source, options.min_votes,
+                                  "pass data (--data) naming a copy of it"))
     results = score_entry(sub, entry_truths(sub, truth), options, sub.dataset or source).results
     if write:
         write_json(Path(entry) / RESULTS_FILE, results)

@@ -24,7 +24,8 @@ import numpy as np
 from .. import registry as R
 from ..errors import ValidationError
 from ..evaluation.cache import lookup, score_key, store
-from ..evaluation.entry import EntryScore, TruthSource, dataset_truths, entry_truths, score_entry
+from ..evaluation.entry import (EntryScore, TruthSource, entry_fingerprint, entry_truths,
+                                named_dataset_truths, score_entry)
 from ..evaluation.metrics import METRICS, percentile_interval
 from ..evaluation.options import ScoreOptions
 from ..evaluation.scoring import PRIMARY, evaluator_info
@@ -166,18 +167,14 @@ def score_named_dataset(sub: Submission, sources: dict[str, TruthSource],
                               f"every verified entry against the dataset it names")
     location = _locate(sub.dataset, data_root)
     if location not in sources:
-        from ..dataset.load import DataReferenceError
-
-        try:
-            sources[location] = dataset_truths(location, options.min_votes)
-        except DataReferenceError as exc:
-            raise ValidationError(f"{sub.root / METADATA_FILE}: dataset {exc.problem}; or "
-                                  f"pass --data-root, a folder holding it") from None
+        sources[location] = named_dataset_truths(sub, location, options.min_votes,
+                                                 "pass --data-root, a folder holding it")
     truths = entry_truths(sub, sources[location])
-    key = score_key(sub, truths, options, sub.dataset)
+    fingerprint = entry_fingerprint(sub.root)  # reads every prediction file: once
+    key = score_key(fingerprint, truths, options, sub.dataset)
     score = lookup(key)
     if score is None:
-        score = score_entry(sub, truths, options, sub.dataset)
+        score = score_entry(sub, truths, options, sub.dataset, fingerprint)
         store(key, score)
     return score
 
