@@ -20,7 +20,6 @@ from ..errors import SommelierError
 from .display import estimate, summary_table
 from .metrics import METRICS
 from .options import DEFAULT_BOOTSTRAP, DEFAULT_MIN_VOTES, ScoreOptions
-from .predictions import read_predictions
 from .scoring import score_report
 from .truth import read_truth, truth_from_frame
 from .writer import TableLike, as_frame
@@ -111,9 +110,7 @@ def score(predictions: TableLike, truth: TableLike | None = None, *, data: str |
     plus the nine features) against `truth` (a table or path) or a split of `data`."""
     options = ScoreOptions(min_votes=min_votes, bootstrap=bootstrap, seed=seed, legacy=legacy)
     truth_table, truth_file = _truth(truth, data, survey, split, revision, min_votes)
-    if isinstance(predictions, (str, os.PathLike)):
-        predictions_file = os.fspath(predictions)
-        frame = read_predictions(predictions, expected_rows=len(truth_table.ids))
-    else:
-        predictions_file, frame = None, as_frame(predictions)
+    predictions_file = os.fspath(predictions) if isinstance(predictions, (str, os.PathLike)) \
+        else None
+    frame = as_frame(predictions, expected_rows=len(truth_table.ids))
     return Results(score_report(truth_table, truth_file, frame, predictions_file, options))

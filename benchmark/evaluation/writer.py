@@ -34,12 +34,14 @@ IDENTITY = ("name", "model", "pretraining", "training_surveys", "model_selection
 TableLike = pd.DataFrame | Mapping[str, Any] | str | os.PathLike
 
 
-def as_frame(table: TableLike, where: str = "predictions") -> pd.DataFrame:
-    """A prediction table from a DataFrame, a mapping of columns to arrays, or a file path."""
+def as_frame(table: TableLike, where: str = "predictions",
+             expected_rows: int | None = None) -> pd.DataFrame:
+    """A prediction table from a DataFrame, a mapping of columns to arrays, or a file path
+    (read with `read_predictions`, which refuses more than `expected_rows` before decoding)."""
     if isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, (str, os.PathLike)):
-        return read_predictions(table)
+        return read_predictions(table, expected_rows)
     if isinstance(table, Mapping):
         try:
             return pd.DataFrame({str(k): np.asarray(v) if k != ID_COLUMN else list(v)
@@ -100,9 +102,7 @@ def write_entry(entry: str | os.PathLike, predictions: Mapping[str, TableLike], 
         where = f"predictions[{key!r}]"
         checked = check_predictions(as_frame(table, where), where)
         if data is not None:
-            from ..dataset.load import load_truth
-
-            align(checked, pd.Index(load_truth(data, survey, split)[ID_COLUMN].astype(str)), where)
+            align(checked, pd.Index(split_ids(data, survey, split)), where)
         tables[prediction_name(survey, split, seed)] = checked
     with atomic_directory(root) as tmp:
         if root.is_dir():
@@ -116,14 +116,19 @@ def write_entry(entry: str | os.PathLike, predictions: Mapping[str, TableLike], 
     return Submission(slug=slug, root=root, **values)
 
 
+def split_ids(data: str, survey: str, split: str, revision: str | None = None) -> list[str]:
+    """The ids of one split, read without its labels or images."""
+    from ..dataset.load import load_split
+
+    return list(load_split(data, survey, split, revision, columns=[ID_COLUMN])[ID_COLUMN])
+
+
 def sample_submission(data: str, survey: str = R.PRIMARY_SURVEY, split: str = R.PRIMARY_SPLIT,
                       revision: str | None = None) -> pd.DataFrame:
     """Every id of the split with a valid constant prediction (each answer of a question
     equally likely), the shape a prediction file must have."""
-    from ..dataset.load import load_split
-
-    ids = load_split(data, survey, split, revision, columns=[ID_COLUMN])[ID_COLUMN]
+    ids = split_ids(data, survey, split, revision)
     constant = {a: 1.0 / len(q.answers) for q in map(R.QUESTION_BY_NAME.get,
                                                       R.BENCHMARK_QUESTIONS) for a in q.answers}
-    return pd.DataFrame({ID_COLUMN: list(ids),
+    return pd.DataFrame({ID_COLUMN: ids,
                          **{f: np.full(len(ids), constant[f]) for f in R.BENCHMARK_FEATURES}})
