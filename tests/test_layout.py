@@ -120,7 +120,7 @@ def test_only_the_cli_imports_the_baselines():
                        if any(t.startswith("baselines") for t in targets)
                        and not m.startswith("benchmark.cli"))
     assert offenders == []
-    assert any(t.startswith("baselines") for t in graph()["benchmark.cli.quickstart"])
+    assert any(t.startswith("baselines") for t in graph()["benchmark.cli.models"])
 
 
 def test_the_submission_format_is_defined_once():

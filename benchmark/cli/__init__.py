@@ -1,2 +1,3 @@
 """The `sommelier` command line: `main` (the parser), one module per subcommand under
-`commands/`, and `quickstart`. The only part of `benchmark` that imports `baselines`."""
+`commands/`, and `quickstart`; `models` is the one module of `benchmark` that imports
+`baselines`."""

@@ -21,6 +21,7 @@ from ..evaluation.display import estimate, number
 from ..errors import ArgumentError
 from ..leaderboard.write import OUTPUTS, update_readme, write_leaderboard
 from ..leaderboard.board import Ranked, collect, compare
+from .models import predict, train
 
 MARKER = ".sommelier-quickstart"
 PREDICTED_SPLITS = ("ukidss:test", "sdss:test", "decals:test")
@@ -77,13 +78,8 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
                progress: bool = True,
                baselines: tuple[QuickstartBaseline, ...] = BASELINES) -> QuickstartResult:
     """Run every stage into `out` (cleared first if an earlier quick start made it)."""
-    from baselines.predict import predict
-    from baselines.train import train
-
     from ..dataset.build import build
     from ..dataset.load import SIMULATION_SEED, simulated_name
-    from ..evaluation.entry import evaluate_entry
-    from ..evaluation.options import ScoreOptions
     from ..simulator.writer import simulate
 
     if isinstance(n, bool) or not isinstance(n, int) or n < MIN_GALAXIES:
@@ -106,10 +102,9 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
             checkpoint = train(baseline.config, data=data, seed=seed,
                                out=out / "runs" / f"{Path(baseline.config).stem}-seed{seed}")
             predict(checkpoint, data, list(PREDICTED_SPLITS), entry, seed=seed)
-        _step(f"evaluating {entry.name}", progress)
-        evaluate_entry(entry, data, ScoreOptions())
+    _step("scoring the entries and rendering the leaderboard", progress)
     board = out / "leaderboard"
-    write_leaderboard(submissions, board, data_root=out)
+    write_leaderboard(submissions, board, data_root=out)  # writes each entry's results.json
     return QuickstartResult(out, submissions, board, time.perf_counter() - start)
 
 

@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from baselines.predict import predict
+    from ..models import predict
 
     for path in predict(args.checkpoint, args.data, args.splits, args.entry, args.seed,
                         batch_size=args.batch_size, revision=args.revision):

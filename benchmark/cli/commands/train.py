@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from baselines.train import train
+    from ..models import train
 
     checkpoint = train(args.config, data=args.data, seed=args.seed, out=args.out)
     print(checkpoint)
