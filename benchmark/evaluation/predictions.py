@@ -45,8 +45,8 @@ def _shape(path: Path) -> tuple[int, list[str]] | None:
         if path.suffix == ".csv":
             with path.open("rb") as f:
                 header = f.readline(64 * 1024).decode("utf-8", "replace").strip()
-                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-            return lines, [c.strip().strip('"') for c in header.split(",")]
+                rows = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+            return rows, [c.strip().strip('"') for c in header.split(",")]
     except Exception:  # noqa: BLE001 (a broken file is reported by the full reader)
         return None
     return None
@@ -68,7 +68,7 @@ def read_predictions(path: str | os.PathLike, expected_rows: int | None = None) 
         if len(columns) > 2 * len(PREDICTION_COLUMNS):
             raise ValidationError(f"{path}: {len(columns)} columns; the columns must be exactly "
                                   f"{', '.join(PREDICTION_COLUMNS)}")
-        if expected_rows is not None and rows > expected_rows + 1:
+        if expected_rows is not None and rows > expected_rows:
             raise ValidationError(f"{path}: {rows:,} rows, but the split has {expected_rows:,} "
                                   f"galaxies; write one row per galaxy of the split")
     return read_table(path, what="predictions")

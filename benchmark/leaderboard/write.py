@@ -19,9 +19,17 @@ OUTPUTS = {"markdown": "leaderboard.md", "json": "leaderboard.json", "html": "in
 README_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
 
 
-def _texts(board: Board) -> dict[Path, str]:
-    """Every entry's results.json (relative to nothing: the entry's own path) as text."""
-    return {root / RESULTS_FILE: dumps(score.results) for root, score in board.scores.items()}
+def _text_outputs(board: Board, out: Path) -> dict[Path, str]:
+    """Every text file a leaderboard consists of: each entry's results.json and the Markdown
+    and JSON under `out` (what `--check` compares; the plot and the page are written too)."""
+    texts = {root / RESULTS_FILE: dumps(score.results) for root, score in board.scores.items()}
+    texts[out / OUTPUTS["markdown"]] = markdown_table(board)
+    texts[out / OUTPUTS["json"]] = dumps(board_json(board))
+    return texts
+
+
+def _differs(path: Path, text: str) -> bool:
+    return not path.is_file() or path.read_text(encoding="utf-8") != text
 
 
 def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike, *,
@@ -33,11 +41,9 @@ def write_leaderboard(submissions: str | os.PathLike, out: str | os.PathLike, *,
     plot = per_feature_png(board)
     paths = {kind: out / name for kind, name in OUTPUTS.items()}
     try:
-        for path, text in _texts(board).items():
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        for path, text in _text_outputs(board, out).items():
+            if _differs(path, text):
                 write_text(path, text)
-        write_text(paths["markdown"], markdown_table(board))
-        write_text(paths["json"], dumps(board_json(board)))
         write_bytes(paths["plot"], plot)
         write_text(paths["html"], html_page(board, plot))
     except OSError as exc:
@@ -77,12 +83,8 @@ def stale_outputs(submissions: str | os.PathLike, out: str | os.PathLike,
     text outputs under `out` and the README's table (the plot and the page embedding it are
     left out: their bytes depend on the matplotlib build)."""
     board = collect(submissions, data_root=data_root)
-    out = Path(out)
-    fragment = markdown_table(board)
-    expected = dict(_texts(board))
-    expected[out / OUTPUTS["markdown"]] = fragment
-    expected[out / OUTPUTS["json"]] = dumps(board_json(board))
+    expected = _text_outputs(board, Path(out))
     if readme is not None:
-        expected[Path(readme)] = _spliced(_read(Path(readme)), fragment, str(readme))
-    return [path for path, text in expected.items()
-            if not path.is_file() or path.read_text(encoding="utf-8") != text]
+        table = expected[Path(out) / OUTPUTS["markdown"]]
+        expected[Path(readme)] = _spliced(_read(Path(readme)), table, str(readme))
+    return [path for path, text in expected.items() if _differs(path, text)]
