@@ -99,9 +99,9 @@ def impossible_votes(labels: pd.DataFrame) -> pd.Series:
 
 
 def harmonise_campaigns(frame: pd.DataFrame, schemes: list[R.NamingScheme]) -> pd.DataFrame:
-    """One table holding several campaigns side by side (mwalmsley/gz_desi: -dr12, -dr5,
-    -dr8), each galaxy voted on in one: every row takes the canonical votes of the first
-    campaign whose first question it has votes for."""
+    """Canonical votes of a table in the naming of one campaign or of several side by side
+    (mwalmsley/gz_desi: -dr12, -dr5, -dr8, each galaxy voted on in one): every row takes the
+    votes of the first campaign whose first question it has votes for."""
     first = R.total_votes_column(R.QUESTIONS[0].name)
     parts = [harmonise_votes(frame, scheme) for scheme in schemes]
     out = parts[0].copy()

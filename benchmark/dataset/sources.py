@@ -19,7 +19,7 @@ from .. import registry as R
 from ..hub_layout import cache_options
 from ..errors import SommelierError
 from .crossmatch import read_id_map
-from .harmonise import detect_scheme, detect_schemes, harmonise_campaigns, harmonise_votes
+from .harmonise import detect_scheme, detect_schemes, harmonise_campaigns
 from ..hub_layout import quiet_datasets
 from ..tables import read_table
 
@@ -77,8 +77,9 @@ class Reader:
     read: Callable[[SourceSpec], SourceData]
 
 
-def _rows(survey: str, frame: pd.DataFrame, scheme: R.NamingScheme | list[R.NamingScheme],
-          ids: pd.Series, images: list[bytes | None]) -> SurveyRows:
+def _rows(survey: str, frame: pd.DataFrame, schemes: list[R.NamingScheme], ids: pd.Series,
+          images: list[bytes | None]) -> SurveyRows:
+    """One survey's rows; `schemes`: the naming of its campaigns (usually one)."""
     nowhere = pd.Series(float("nan"), index=frame.index)
     meta = pd.DataFrame({
         "source_id": ids.astype(str).to_numpy(),
@@ -86,8 +87,7 @@ def _rows(survey: str, frame: pd.DataFrame, scheme: R.NamingScheme | list[R.Nami
         "dec": pd.to_numeric(frame.get("dec", nowhere), errors="coerce").to_numpy("float64"),
         "image": images,
     })
-    votes = (harmonise_campaigns(frame, scheme) if isinstance(scheme, list)
-             else harmonise_votes(frame, scheme)).reset_index(drop=True)
+    votes = harmonise_campaigns(frame, schemes).reset_index(drop=True)
     return SurveyRows(survey, pd.concat([meta, votes], axis=1))
 
 
@@ -226,7 +226,7 @@ def _catalogue_reader(kind: str) -> Callable[[SourceSpec], SourceData]:
         if not images.is_dir():
             raise SommelierError(f"{path}: image folder {images} does not exist; "
                                  f"pass it as {kind}:{path},images=DIR")
-        rows = _rows(cat.survey, frame, scheme, frame[cat.id_column],
+        rows = _rows(cat.survey, frame, [scheme], frame[cat.id_column],
                      _images(images, cat.image_name(frame)))
         return SourceData(str(spec), [rows])
 
