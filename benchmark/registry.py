@@ -217,11 +217,13 @@ _DECALS_ANSWERS = {
     "arms_4": ("4",), "arms_more_than_4": ("more-than-4",), "arms_cant_tell": ("cant-tell",),
 }
 
-# GZ DECaLS GZD-1/2 (DR1/DR2 images, the `-dr12` campaign of mwalmsley/gz_desi and
-# galaxy-datasets): the GZ2-like tree with a binary bar question and three bulge sizes.
+# GZ DECaLS GZD-1/2 (DR1/DR2 images: Zenodo gz_decals_volunteers_1_and_2, the `-dr12` campaign
+# of mwalmsley/gz_desi and galaxy-datasets): the GZ2-like tree with a binary bar question,
+# three bulge sizes (dominant / obvious / none: no 'just noticeable'), 'completely' round, and
+# no 'can't tell' arm count (so those canonical answers stay null, never a silent 0).
 _DR12_ANSWERS = {
     **{k: v for k, v in _DECALS_ANSWERS.items()
-       if not k.startswith(("bulge_", "round_"))},
+       if not k.startswith(("bulge_", "round_")) and k != "arms_cant_tell"},
     "bar_yes": ("yes",), "bar_no": ("no",), "bulge_none": ("none",), "bulge_obvious": ("obvious",),
     "bulge_dominant": ("dominant",), "round_completely": ("completely",),
     "round_in_between": ("in-between",), "round_cigar": ("cigar-shaped",),
@@ -248,8 +250,13 @@ NAMING_SCHEMES: Mapping[str, NamingScheme] = MappingProxyType({s.name: s for s i
                  _suffixed(_DECALS_QUESTIONS, "-dr5"), _DECALS_ANSWERS, hf_survey="decals"),
     NamingScheme("hf-dr8", "Hugging Face GZ DESI DR8 campaign (-dr8; the DR5 tree)",
                  _suffixed(_DECALS_QUESTIONS, "-dr8"), _DECALS_ANSWERS, hf_survey="decals"),
-    NamingScheme("decals-zenodo", "GZ DECaLS Zenodo table (Walmsley et al. 2022)",
+    # Walmsley et al. 2022 on Zenodo: both tables name questions without a campaign suffix
+    # (first question alike), so the bar answers (strong/weak vs yes) tell them apart.
+    NamingScheme("decals-zenodo", "GZ DECaLS GZD-5 Zenodo table (gz_decals_volunteers_5)",
                  _DECALS_QUESTIONS, _DECALS_ANSWERS),
+    NamingScheme("decals-zenodo-dr12",
+                 "GZ DECaLS GZD-1/2 Zenodo table (gz_decals_volunteers_1_and_2; bar yes/no)",
+                 _DECALS_QUESTIONS, _DR12_ANSWERS),
 )})
 
 

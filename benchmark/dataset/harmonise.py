@@ -17,23 +17,47 @@ from ..errors import SommelierError
 FRACTION_TOLERANCE = 0.02
 
 
+def missing_columns(scheme: R.NamingScheme, columns: list[str]) -> list[str]:
+    """The upstream columns of the benchmark features that a table lacks in `scheme`'s names
+    (a feature counts as present with its fractions or with its counts)."""
+    have = set(columns)
+    missing: list[str] = []
+    for feature in R.BENCHMARK_FEATURES:
+        published = (scheme.fraction_columns(feature), scheme.count_columns(feature))
+        if not any(cols and set(cols) <= have for cols in published):
+            missing += [c for c in published[0] if c not in have]
+    return missing
+
+
 def detect_schemes(columns: list[str], candidates: tuple[str, ...] | None = None
                    ) -> list[R.NamingScheme]:
-    """Every naming scheme whose first-question columns are all present, in registry order."""
+    """Every naming scheme in whose names all nine benchmark features are present, in registry
+    order. All nine, not the first question alone: the GZD-5 and GZD-1/2 tables name their
+    first question alike and differ in the bar answers, and a release without one of the
+    benchmark questions must be refused rather than give that question silently empty labels."""
     names = candidates or tuple(R.NAMING_SCHEMES)
-    return [R.NAMING_SCHEMES[n] for n in names
-            if (cols := R.NAMING_SCHEMES[n].fraction_columns("smooth")) and set(cols) <= set(columns)]
+    return [R.NAMING_SCHEMES[n] for n in names if not missing_columns(R.NAMING_SCHEMES[n], columns)]
+
+
+def unrecognised(columns: list[str], names: tuple[str, ...]) -> str:
+    """Why no scheme of `names` fits: the columns the closest one lacks, or the first ones seen."""
+    lacking = {n: missing_columns(R.NAMING_SCHEMES[n], columns) for n in names}
+    closest = min(names, key=lambda n: len(lacking[n]))
+    if len(lacking[closest]) < len(missing_columns(R.NAMING_SCHEMES[closest], [])):
+        return f"closest is {closest}, which lacks {', '.join(lacking[closest])}"
+    return f"columns start {', '.join(columns[:6])} ..."
 
 
 def detect_scheme(columns: list[str], candidates: tuple[str, ...] | None = None) -> R.NamingScheme:
-    """The naming scheme whose first-question columns are all present."""
+    """The one naming scheme whose benchmark-feature columns are all present."""
     names = candidates or tuple(R.NAMING_SCHEMES)
     found = detect_schemes(columns, names)
     if len(found) != 1:
         raise SommelierError(
-            "cannot tell which Galaxy Zoo release this table is: expected the first-question "
-            f"columns of exactly one of {', '.join(names)}; found {len(found)} "
-            f"(columns start {', '.join(columns[:6])} ...)")
+            "cannot tell which Galaxy Zoo release this table is: expected the columns of the "
+            f"nine benchmark features in the names of exactly one of {', '.join(names)}; found "
+            f"{', '.join(s.name for s in found) or 'none'}"
+            + ("" if found else f" ({unrecognised(columns, names)})"))
     return found[0]
 
 
