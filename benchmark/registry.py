@@ -274,6 +274,9 @@ class Survey:
     hf_scheme: str  # the naming scheme of that release
     splits: tuple[str, ...]
     ood: bool  # True: never trained on; evaluated as the unseen survey
+    #: The survey that holds every galaxy of this one (every GZ UKIDSS galaxy is a GZ2
+    #: galaxy): the build measures how many it matched there and refuses a low coverage.
+    covered_by: str | None = None
     id_prefix: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -281,13 +284,20 @@ class Survey:
             object.__setattr__(self, "id_prefix", self.name)
 
 
+#: Splits of an optical survey. `validation`/`test` are i.i.d. with `train` (galaxies without a
+#: UKIDSS view); `paired_validation`/`paired_test` hold the optical views of the UKIDSS
+#: validation/test galaxies: never trained on, for paired cross-survey comparisons.
+OPTICAL_SPLITS = ("train", "validation", "test", "paired_validation", "paired_test")
+#: The optical split that holds the optical views of each split of the unseen survey.
+PAIRED_SPLIT = {"validation": "paired_validation", "test": "paired_test"}
+
 SURVEYS: Mapping[str, Survey] = MappingProxyType({s.name: s for s in (
     Survey("sdss", "Galaxy Zoo 2 (SDSS)", ("g", "r", "i"), "optical", "mwalmsley/gz2",
-           "hf-gz2", ("train", "validation", "test"), ood=False),
+           "hf-gz2", OPTICAL_SPLITS, ood=False),
     Survey("decals", "Galaxy Zoo DECaLS (DR5)", ("g", "r", "z"), "optical",
-           "mwalmsley/gz_desi", "hf-dr5", ("train", "validation", "test"), ood=False),
+           "mwalmsley/gz_desi", "hf-dr5", OPTICAL_SPLITS, ood=False),
     Survey("ukidss", "Galaxy Zoo UKIDSS", ("Y", "J", "K"), "near-infrared", "mwalmsley/gz_ukidss",
-           "hf-ukidss", ("validation", "test"), ood=True),
+           "hf-ukidss", ("validation", "test"), ood=True, covered_by="sdss"),
 )})
 
 #: The evaluation every submission must provide and the leaderboard ranks by.

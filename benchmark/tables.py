@@ -53,3 +53,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
             frame.to_csv(tmp, index=False)
         else:
             frame.to_parquet(tmp, index=False)
+
+
+def markdown_table(rows: list[list], headers: list[str]) -> str:
+    """A GitHub Markdown table of a dataset card, or "(none)" for no rows (an empty table
+    would render as a bare header)."""
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, tablefmt="github") if rows else "(none)"

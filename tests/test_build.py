@@ -54,14 +54,17 @@ def test_every_config_and_split_loads_with_documented_columns(built):
     assert decals[R.count_column("odd_yes")].isna().all()  # DECaLS DR5 has no 'odd' question
 
 
-def test_no_ukidss_test_galaxy_in_any_training_or_validation_split(built, sim_folder):
-    ukidss_test = set(load_truth(str(built), "ukidss", "test")["group_id"])
+def test_no_ukidss_galaxy_outside_the_paired_splits(built, sim_folder):
+    ukidss = {s: set(load_truth(str(built), "ukidss", s)["group_id"]) for s in ("test", "validation")}
     for survey in ("sdss", "decals"):
-        for split in ("train", "validation"):
-            assert not ukidss_test & set(load_truth(str(built), survey, split)["group_id"])
+        for split in ("train", "validation", "test"):
+            assert not (ukidss["test"] | ukidss["validation"]) & set(
+                load_truth(str(built), survey, split)["group_id"])
+        for split, paired in R.PAIRED_SPLIT.items():  # paired_test: the optical views of test
+            groups = set(load_truth(str(built), survey, paired)["group_id"])
+            assert groups <= ukidss[split]
     # the same galaxies really are in several surveys: every UKIDSS galaxy has an SDSS twin
-    sdss_test = set(load_truth(str(built), "sdss", "test")["group_id"])
-    assert ukidss_test <= sdss_test
+    assert ukidss["test"] == set(load_truth(str(built), "sdss", "paired_test")["group_id"])
     truth = pd.read_parquet(sim_folder / "truth.parquet")
     assert truth["ukidss_id_str"].notna().sum() == sum(
         len(load_truth(str(built), "ukidss", s)) for s in R.SURVEYS["ukidss"].splits)
@@ -174,7 +177,7 @@ def test_ukidss_catalogue_fits_images_and_the_leakage_refusal(tmp_path):
     (tmp_path / "images" / "a").mkdir()
     for s in subjects:
         _fits_cube(tmp_path / "images" / "a" / f"{s}.fits")
-    with pytest.raises(SommelierError, match="cannot be de-duplicated"):
+    with pytest.raises(SommelierError, match="sdss was not read, so ukidss cannot be matched"):
         build([f"ukidss-catalog:{path}"], tmp_path / "refused", progress=False)
     assert not (tmp_path / "refused").exists()
     report = build([f"ukidss-catalog:{path}"], tmp_path / "out", allow_unmatched=True, progress=False)

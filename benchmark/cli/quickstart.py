@@ -24,7 +24,10 @@ from ..leaderboard.board import Ranked, collect, compare
 from .models import predict, train
 
 MARKER = ".sommelier-quickstart"
-PREDICTED_SPLITS = ("ukidss:test", "sdss:test", "decals:test")
+#: UKIDSS test (ranked), the optical i.i.d. tests (the ID -> OOD change) and the optical views
+#: of the UKIDSS test galaxies (same galaxies, other survey: paired comparisons).
+PREDICTED_SPLITS = ("ukidss:test", "sdss:test", "decals:test", "sdss:paired_test",
+                    "decals:paired_test")
 ENTRY_PREFIX = "quickstart-"
 MIN_GALAXIES = 200
 

@@ -16,9 +16,11 @@ import pandas as pd
 
 from .. import registry as R
 from ..atomic import atomic_directory
-from ..errors import SommelierError
+from ..errors import ArgumentError, SommelierError
+from ..jsonfile import write_json
 from .harmonise import impossible_votes
-from .crossmatch import find_links, group_ids, overlap_counts, read_id_map, unmatched_surveys
+from .crossmatch import overlap_counts, read_id_map
+from .identity import DEFAULT_MIN_COVERAGE, IDENTITY_FILE, link
 from .sources import SourceData, read_source
 from .splits import SplitDefinition, assign_splits
 
@@ -28,12 +30,18 @@ class BuildReport:
     """What a build read, dropped, linked and wrote: the numbers the dataset card states."""
 
     sources: list[str]
+    #: the surveys each source gave rows of (the card cites the releases of each)
+    source_surveys: dict[str, list[str]] = field(default_factory=dict)
+    #: what each source's reader said about how it was read (SourceData.notes)
+    source_notes: dict[str, list[str]] = field(default_factory=dict)
     rows_read: dict[str, int] = field(default_factory=dict)
     dropped: dict[tuple[str, str], int] = field(default_factory=dict)
     links: dict[str, int] = field(default_factory=dict)
     overlaps: dict[str, int] = field(default_factory=dict)
     split_sizes: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: unseen surveys matched below the minimum coverage (built with --allow-unmatched)
     unmatched: list[str] = field(default_factory=list)
+    identity: dict = field(default_factory=dict)  # the audit, written as identity.json
     out: Path | None = None
 
 
@@ -80,36 +88,67 @@ def collect_rows(sources: list[SourceData]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+#: Why a row no evidence ties to its other views is dropped: a UKIDSS galaxy not matched to
+#: GZ2, an optical row with neither coordinates nor an id-map entry. Kept, its twins could
+#: sit in training.
+UNKNOWN_IDENTITY = "identity unknown (no match, no coordinates or id)"
+
+
+def coverage_refusal(short: list[dict], rows: pd.DataFrame, maps: list[pd.DataFrame]) -> str:
+    """Why a build with too little of the unseen survey matched stops, and what to pass."""
+    parts = []
+    for c in short:
+        survey, by = c["survey"], c["by"]
+        if c["share"] is None:
+            parts.append(f"{by} was not read, so {survey} cannot be matched to the survey that "
+                         f"holds all of its galaxies; add the {by} source")
+            continue
+        parts.append(f"only {c['matched']} of {c['rows']} {survey} galaxies ({c['share']:.1%}) "
+                     f"were matched to a {by} galaxy (minimum {c['minimum']:.0%}), e.g. "
+                     + ", ".join(c["unmatched_examples"]))
+        mapped = any(survey in m.columns for m in maps)
+        if rows.loc[rows["survey"] == survey, "ra"].isna().all() and not mapped:
+            parts.append(f"{survey} has no coordinates and no id map: pass --id-map FILE "
+                         f"(columns named by survey, e.g. {survey},{by})")
+    return ("; ".join(parts) + ". Unmatched galaxies may have optical views in training. "
+            "Pass --allow-unmatched to build anyway with the coverage and the unknown leakage "
+            "stated in the card, or --min-coverage SHARE to change the minimum")
+
+
 def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = (),
           definition: SplitDefinition | None = None, allow_unmatched: bool = False,
+          min_coverage: float = DEFAULT_MIN_COVERAGE,
           strict: bool = False, num_proc: int = 1, repo: str = "galaxy-sommelier/benchmark",
           progress: bool = True) -> BuildReport:
     """Read `sources` (`KIND:PATH` strings), build and publish the dataset folder `out`."""
     from . import publish
 
+    if not 0 <= min_coverage <= 1:
+        raise ArgumentError("min_coverage", f"must be a share between 0 and 1, not {min_coverage}")
     definition = definition or SplitDefinition.load()
     data = [read_source(s) for s in sources]
     maps = [m for d in data for m in d.id_maps]
     maps += [read_id_map(p) for p in id_maps]
     rows = collect_rows(data)
     report = BuildReport([d.name for d in data],
+                         source_surveys={d.name: [p.survey for p in d.surveys] for d in data},
+                         source_notes={d.name: list(d.notes) for d in data},
                          rows_read={s: int(n) for s, n in rows["survey"].value_counts(sort=False).items()})
 
     # Identity and splits come first, from every row read: a row the checks drop keeps its
     # group, so its twins in other surveys still stay out of training.
-    report.unmatched = unmatched_surveys(rows, maps)
-    if any(R.SURVEYS[s].ood for s in report.unmatched) and not allow_unmatched:
-        raise SommelierError(
-            f"{', '.join(report.unmatched)} has no coordinates and no id map, so its galaxies "
-            "cannot be matched to the optical surveys and the OOD test cannot be de-duplicated "
-            "against training data. Pass --id-map FILE (columns named by survey, e.g. "
-            "ukidss,sdss), or --allow-unmatched to build anyway with the leakage stated in the card")
-    links = find_links(rows, maps, definition.match_radius_arcsec)
-    report.links = links.by_method
-    rows["group_id"] = rows["id_str"].map(group_ids(list(rows["id_str"]), links.pairs))
+    identity = link(rows, maps, definition.match_radius_arcsec, min_coverage)
+    report.identity = identity.audit
+    report.links = identity.audit["links"]
+    report.unmatched = [c["survey"] for c in identity.short()]
+    if report.unmatched and not allow_unmatched:
+        raise SommelierError(coverage_refusal(identity.short(), rows, maps))
+    rows["group_id"] = identity.group_id
     rows["split"] = assign_splits(rows, definition)
 
     reasons = quality_reasons(rows, definition.min_first_question_votes)
+    if not allow_unmatched:  # kept with --allow-unmatched, whose card says the leakage is unknown
+        reasons = reasons.where(reasons.notna() | ~identity.unknown, UNKNOWN_IDENTITY)
     dropped = reasons.notna().to_numpy()
     report.dropped = {k: int(v) for k, v in
                       Counter(zip(rows.loc[dropped, "survey"], reasons[dropped])).items()}
@@ -129,11 +168,14 @@ def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = ()
     rows = rows[~dropped].reset_index(drop=True)
     report.overlaps = overlap_counts(rows)
     rows = rows.sort_values(["survey", "split", "id_str"], kind="stable").reset_index(drop=True)
-    report.split_sizes = {(s, p): int(n) for (s, p), n in rows.groupby(["survey", "split"]).size().items()}
+    sizes = rows.groupby(["survey", "split"]).size()
+    report.split_sizes = {(s, p): int(sizes[s, p]) for s in R.SURVEYS for p in R.SURVEYS[s].splits
+                          if (s, p) in sizes.index}
 
     with atomic_directory(out) as tmp:
         publish.write_dataset(rows, tmp, definition, num_proc=num_proc, progress=progress)
         publish.write_card(tmp, report, definition, repo)
+        write_json(tmp / IDENTITY_FILE, report.identity)
         publish.write_manifest(tmp)
     report.out = Path(out)
     return report

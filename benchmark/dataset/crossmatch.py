@@ -1,9 +1,10 @@
-"""Which rows of different surveys are the same physical galaxy.
+"""Which rows are the same physical galaxy.
 
-Surveys with coordinates are cross-matched on the sky (astropy); surveys without (the UKIDSS
-release has none) need an id map. Links from both are joined into connected components, and each
-component is one `group_id`: the id of its first member in registry survey order, so ids are
-stable when unrelated galaxies are added.
+All evidence goes into one graph over every row read (before any quality check): each pair of
+rows within the match radius on the sky, across surveys and within one (a survey's duplicate
+entries), and each pair of non-empty cells of an id-map row (the UKIDSS release has no
+coordinates). Each connected component is one `group_id`: the id of its first member in
+registry survey order, so ids are stable when unrelated galaxies are added.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import registry as R
@@ -21,27 +23,32 @@ from ..tables import read_table, table_kind
 
 
 @dataclass
-class Links:
-    """Pairs of benchmark ids that are the same galaxy, with how they were found."""
+class SkyPairs:
+    """Every pair of rows (positions `a` < `b` in the row table) closer than a reach, with
+    their separation: the links are the pairs within the match radius, the rest near misses."""
 
-    pairs: list[tuple[str, str]]
-    by_method: dict[str, int]
+    a: np.ndarray
+    b: np.ndarray
+    arcsec: np.ndarray
 
 
-def sky_links(left: pd.DataFrame, right: pd.DataFrame, radius_arcsec: float) -> list[tuple[str, str]]:
-    """Each `right` galaxy linked to its nearest `left` galaxy within the radius."""
+def sky_pairs(rows: pd.DataFrame, reach_arcsec: float) -> SkyPairs:
+    """All pairs within `reach_arcsec` among rows with coordinates, in one KD-tree search
+    (astropy), so a second counterpart within the radius and within-survey duplicates are
+    found as well as the nearest cross-survey neighbour."""
     from astropy import units as u
-    from astropy.coordinates import SkyCoord
+    from astropy.coordinates import SkyCoord, search_around_sky
 
-    left = left.dropna(subset=["ra", "dec"])
-    right = right.dropna(subset=["ra", "dec"])
-    if left.empty or right.empty:
-        return []
-    lc = SkyCoord(left["ra"].to_numpy() * u.deg, left["dec"].to_numpy() * u.deg)
-    rc = SkyCoord(right["ra"].to_numpy() * u.deg, right["dec"].to_numpy() * u.deg)
-    index, separation, _ = rc.match_to_catalog_sky(lc)
-    close = separation.arcsec <= radius_arcsec
-    return list(zip(left["id_str"].to_numpy()[index[close]], right["id_str"].to_numpy()[close]))
+    ra, dec = rows["ra"].to_numpy("float64"), rows["dec"].to_numpy("float64")
+    located = np.flatnonzero(np.isfinite(ra) & np.isfinite(dec))
+    if len(located) < 2:
+        return SkyPairs(*(np.empty(0, dtype=t) for t in ("int64", "int64", "float64")))
+    coords = SkyCoord(ra[located] * u.deg, dec[located] * u.deg)
+    i, j, separation, _ = search_around_sky(coords, coords, reach_arcsec * u.arcsec)
+    keep = i < j
+    order = np.lexsort((located[j[keep]], located[i[keep]]))
+    return SkyPairs(located[i[keep]][order], located[j[keep]][order],
+                    separation.arcsec[keep][order])
 
 
 def read_id_map(path: str | os.PathLike) -> pd.DataFrame:
@@ -79,65 +86,33 @@ def map_links(id_map: pd.DataFrame, known: set[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def find_links(rows: pd.DataFrame, id_maps: list[pd.DataFrame], radius_arcsec: float) -> Links:
-    """All cross-survey links among `rows` (columns id_str, survey, ra, dec)."""
-    by_survey = {s: g for s, g in rows.groupby("survey", sort=False)}
-    located = [s for s in R.SURVEYS if s in by_survey and by_survey[s]["ra"].notna().any()]
-    pairs: list[tuple[str, str]] = []
-    counts: dict[str, int] = {}
-    for i, a in enumerate(located):
-        for b in located[i + 1:]:
-            found = sky_links(by_survey[a], by_survey[b], radius_arcsec)
-            counts[f"sky match {a}-{b}"] = len(found)
-            pairs += found
-    known = set(rows["id_str"])
-    for k, id_map in enumerate(id_maps):
-        found = map_links(id_map, known)
-        counts[f"id map {k + 1} ({'-'.join(c for c in id_map.columns if c in R.SURVEYS)})"] = len(found)
-        pairs += found
-    return Links(pairs, counts)
+def map_name(k: int, id_map: pd.DataFrame) -> str:
+    """How an id map's links are counted: `id map 2 (ukidss-sdss)`."""
+    return f"id map {k + 1} ({'-'.join(c for c in id_map.columns if c in R.SURVEYS)})"
 
 
-def group_ids(ids: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Connected components of the link graph; each named by its first member in id order
-    (survey prefixes sort in registry order through `_order`)."""
-    parent = {i: i for i in ids}
+def group_ids(rows: pd.DataFrame, edges: tuple[np.ndarray, np.ndarray]) -> pd.Series:
+    """The group of every row: connected components (scipy) of the links `edges` (row
+    positions) plus rows sharing an id, each named by its first member in registry order."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            keep, drop = sorted((ra, rb), key=_order)
-            parent[drop] = keep
-    return {i: root(i) for i in ids}
+    ids = rows["id_str"].to_numpy()
+    first = pd.Series(np.arange(len(ids))).groupby(ids, sort=False).transform("min").to_numpy()
+    a = np.concatenate([edges[0], np.arange(len(ids))])
+    b = np.concatenate([edges[1], first])
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(len(ids), len(ids)))
+    _, label = connected_components(graph, directed=False)
+    rank = rows["survey"].map(_SURVEY_RANK).fillna(len(_SURVEY_RANK)).to_numpy()
+    by_order = np.lexsort((ids, rank))
+    name = pd.Series(ids[by_order]).groupby(label[by_order], sort=False).first()
+    return pd.Series(name.reindex(label).to_numpy(), index=rows.index, name="group_id")
 
 
 _SURVEY_RANK = {s: k for k, s in enumerate(R.SURVEYS)}
-
-
-def _order(id_str: str) -> tuple[int, str]:
-    survey = id_str.split(":", 1)[0]
-    return _SURVEY_RANK.get(survey, len(_SURVEY_RANK)), id_str
 
 
 def overlap_counts(rows: pd.DataFrame) -> dict[str, int]:
     """How many groups hold a member of each combination of surveys."""
     members = rows.groupby("group_id")["survey"].agg(lambda s: "+".join(sorted(set(s), key=_SURVEY_RANK.get)))
     return {k: int(v) for k, v in members.value_counts().sort_index().items()}
-
-
-def unmatched_surveys(rows: pd.DataFrame, id_maps: list[pd.DataFrame]) -> list[str]:
-    """Surveys with neither coordinates nor an id map: their leakage cannot be checked."""
-    mapped = {c for m in id_maps for c in m.columns if c in R.SURVEYS}
-    out = []
-    for survey, group in rows.groupby("survey", sort=False):
-        if group["ra"].isna().all() and survey not in mapped:
-            out.append(survey)
-    return sorted(out, key=_SURVEY_RANK.get)
-
-

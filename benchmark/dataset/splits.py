@@ -1,9 +1,11 @@
 """Deterministic, leakage-free splits from a salted hash of each galaxy's `group_id`.
 
-Rule: a group with a UKIDSS member goes to `test` or (a small share) `validation`, and all of its
-members, optical ones included, get that split name, so no galaxy of the UKIDSS test is in any
-training split. Every other group is split train/validation/test by the optical shares. The
-hash depends only on the salt and the group id: a galaxy keeps its split when others are added.
+Rule: a group with a UKIDSS member goes to `test` or (a small share) `validation`; its UKIDSS
+rows get that split and its optical rows the paired split of the same share (`paired_test`,
+`paired_validation`), so no galaxy of the UKIDSS test is in any training split, and the optical
+`validation`/`test` splits are i.i.d. samples of the same population as `train`. Every other
+group is split train/validation/test by the optical shares. The hash depends only on the salt
+and the group id: a galaxy keeps its split when others are added.
 """
 
 from __future__ import annotations
@@ -65,5 +67,8 @@ def assign_splits(rows: pd.DataFrame, definition: SplitDefinition) -> pd.Series:
     optical = pd.Series(np.array(names)[np.searchsorted(edges, u.to_numpy(), side="right").clip(max=len(names) - 1)],
                         index=groups)
     held_out = pd.Series(np.where(u < definition.ukidss_validation, "validation", "test"), index=groups)
-    per_group = optical.where(~groups.isin(ood_groups).to_numpy(), held_out)
-    return rows["group_id"].map(per_group)
+    is_ood_group = groups.isin(ood_groups).to_numpy()
+    per_group = optical.where(~is_ood_group, held_out)
+    split = rows["group_id"].map(per_group)
+    paired = rows["group_id"].isin(ood_groups) & ~rows["survey"].isin(ood)
+    return split.where(~paired, split.map(R.PAIRED_SPLIT))

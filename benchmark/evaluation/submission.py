@@ -29,7 +29,7 @@ METADATA_FILE = "submission.yaml"
 PREDICTIONS_DIR = "predictions"
 RESULTS_FILE = "results.json"
 MAX_METADATA_BYTES = 64 * 1024
-_FILE_NAME = re.compile(r"^(?P<survey>[a-z0-9]+)-(?P<split>[a-z0-9]+)-seed(?P<seed>[0-9]+)"
+_FILE_NAME = re.compile(r"^(?P<survey>[a-z0-9]+)-(?P<split>[a-z0-9_]+)-seed(?P<seed>[0-9]+)"
                         r"(?P<suffix>\.[a-z]+)$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
