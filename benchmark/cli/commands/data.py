@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 HELP = "Build the benchmark dataset from Galaxy Zoo sources, push it to the Hub, download it."
 
@@ -33,7 +34,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
     push.add_argument("--revision", help="branch to push to (default main)")
     push.add_argument("--private", action="store_true")
-    push.add_argument("--dry-run", action="store_true", help="list what would be sent, send nothing")
+    push.add_argument("--dry-run", action="store_true",
+                      help="check and list what would be sent (files, sizes, repo, revision)")
+    push.add_argument("--allow-simulated", action="store_true",
+                      help="push a simulated folder even to galaxy-sommelier/benchmark, the "
+                           "real-data repo")
     push.set_defaults(action_run=_push)
 
     download = sub.add_parser("download", help="fetch a revision and verify its manifest",
@@ -65,11 +70,21 @@ def _push(args: argparse.Namespace) -> int:
     from ...dataset.publish import push
 
     files = push(args.folder, args.repo, revision=args.revision, private=args.private,
-                 dry_run=args.dry_run)
+                 dry_run=args.dry_run, allow_simulated=args.allow_simulated)
+    sizes = {f: (Path(args.folder) / f).stat().st_size for f in files}
     verb = "would send" if args.dry_run else "sent"
-    print(f"{verb} {len(files)} files to {args.repo}:")
-    print("\n".join(f"  {f}" for f in files))
+    print(f"{verb} {len(files)} files ({_size(sum(sizes.values()))}) to dataset repo "
+          f"{args.repo}, revision {args.revision or 'main'}:")
+    print("\n".join(f"  {_size(n):>10}  {f}" for f, n in sizes.items()))
     return 0
+
+
+def _size(n: int) -> str:
+    """Bytes for people: 1.2 MB, 340 kB, 12 B (decimal units, as the Hub shows them)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
 def _download(args: argparse.Namespace) -> int:
