@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from tabulate import tabulate
 
 from . import layout as D
 from .. import registry as R
 from ..atomic import write_text
 from ..errors import SommelierError
 from ..hub_layout import configs_front_matter, write_split
+from ..tables import markdown_table
 from . import citations
 from .croissant import write_croissant
 from .identity import identity_markdown
@@ -94,10 +94,6 @@ TAGS = ["astronomy", "galaxy-zoo", "out-of-distribution"]
 SUMMARY = ("Galaxy Zoo vote fractions for one galaxy population seen by three surveys: train on "
            "the optical surveys (`sdss`, `decals`), evaluate on the near-infrared survey a model "
            "has never seen (`ukidss`).")
-
-
-def _markdown(rows: list[list], headers: list[str]) -> str:
-    return tabulate(rows, headers=headers, tablefmt="github") if rows else "(none)"
 
 
 def source_kind(name: str) -> str:
@@ -265,7 +261,7 @@ def _survey_table(report) -> str:
         dropped = sum(n for (s, _), n in report.dropped.items() if s == survey)
         published = sum(n for (s, _), n in report.split_sizes.items() if s == survey)
         rows.append([survey, report.rows_read[survey], dropped, published])
-    return _markdown(rows, ["survey", "rows read", "dropped", "published"])
+    return markdown_table(rows, ["survey", "rows read", "dropped", "published"])
 
 
 def _tags(simulated: bool) -> list[str]:
@@ -282,20 +278,20 @@ def card_body(report, definition, repo: str, bibtex: str, credits: str) -> str:
         + f"Galaxy Sommelier benchmark dataset (version {definition.version})",
         notice=_notices(report), summary=SUMMARY, version=definition.version,
         rows=sum(report.split_sizes.values()), repo=repo,
-        split_table=_markdown([[s, p, n] for (s, p), n in report.split_sizes.items()],
-                              ["survey", "split", "galaxies"]),
+        split_table=markdown_table([[s, p, n] for (s, p), n in report.split_sizes.items()],
+                                   ["survey", "split", "galaxies"]),
         split_roles="\n".join(f"- `{split}`: {SPLIT_ROLES[split]}"
                               for split in dict.fromkeys(p for _, p in report.split_sizes)),
         split_rule=_split_rule(report, definition), collection=_collection(report),
-        source_table=_markdown(sources, ["kind", "source", "surveys"]),
+        source_table=markdown_table(sources, ["kind", "source", "surveys"]),
         source_notes="".join(f"\n- {public_note(name, note)}"
                              for name, notes in report.source_notes.items() for note in notes),
         survey_table=_survey_table(report),
-        drop_table=_markdown([[s, r, n] for (s, r), n in sorted(report.dropped.items())],
-                             ["survey", "reason", "rows"]),
+        drop_table=markdown_table([[s, r, n] for (s, r), n in sorted(report.dropped.items())],
+                                  ["survey", "reason", "rows"]),
         leakage=identity_markdown(report.identity),
-        overlap_table=_markdown([[k, n] for k, n in report.overlaps.items()],
-                                ["surveys of one galaxy", "galaxies"]),
+        overlap_table=markdown_table([[k, n] for k, n in report.overlaps.items()],
+                                     ["surveys of one galaxy", "galaxies"]),
         license=definition.license, changelog=changelog(definition.version),
         credits=credits, bibtex=bibtex)
 
