@@ -48,6 +48,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
     download.add_argument("--out", default="benchmark-data", help="local folder for the download")
     download.set_defaults(action_run=_download)
 
+    from ...dataset.image_audit import KINDS, Thresholds
+
+    limits = Thresholds()
+    audit = sub.add_parser(
+        "audit", help="image-level leakage probe: near-duplicates and cross-survey twins",
+        description="Embed every image with a fixed descriptor and flag evaluation images whose "
+                    "nearest neighbour across a split boundary is suspiciously close "
+                    "(docs/leakage.md). Exit status: 0 no suspects of the --fail-on kinds, "
+                    "1 some, 2 error.")
+    audit.add_argument("dataset", metavar="DATASET", help="benchmark folder or Hub id ORG/NAME")
+    audit.add_argument("--revision", help="dataset revision (Hub)")
+    audit.add_argument("--out", metavar="FILE",
+                       help="write the suspects: .csv or .parquet (one row each) or .json "
+                            "(the whole report); written atomically")
+    audit.add_argument("--duplicate-ratio", type=float, default=limits.duplicate_ratio,
+                       help="duplicate if d1/d2 <= this (default %(default)s)")
+    audit.add_argument("--duplicate-distance", type=float, default=limits.duplicate_distance,
+                       help="duplicate if d1 <= this (default %(default)s)")
+    audit.add_argument("--twin-ratio", type=float, default=limits.twin_ratio,
+                       help="cross-survey twin if d1/d2 <= this (default %(default)s)")
+    audit.add_argument("--fail-on", choices=[*KINDS, "any", "none"], default="duplicate",
+                       help="suspects of this kind give exit status 1 (default %(default)s: "
+                            "twins are hints, near-duplicates are leaks)")
+    audit.add_argument("--show", type=int, default=20, help="suspects printed (default 20)")
+    audit.add_argument("--quiet", action="store_true", help="no progress bar")
+    audit.set_defaults(action_run=_audit)
+
 
 def _build(args: argparse.Namespace) -> int:
     from ...dataset.build import build
@@ -93,6 +120,28 @@ def _download(args: argparse.Namespace) -> int:
     path = download(args.repo, args.out, revision=args.revision)
     print(path)
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from ...dataset.image_audit import (KINDS, Thresholds, audit, check_report_path, summary,
+                                        write_report)
+    from ...dataset.load import DataReferenceError
+    from ...errors import SommelierError
+
+    thresholds = Thresholds(duplicate_distance=args.duplicate_distance,
+                            duplicate_ratio=args.duplicate_ratio, twin_ratio=args.twin_ratio)
+    if args.out:
+        check_report_path(args.out)
+    try:
+        report = audit(args.dataset, args.revision, thresholds, progress=not args.quiet)
+    except DataReferenceError as exc:  # positional here, not --data
+        raise SommelierError(f"DATASET {exc.problem}") from None
+    print(summary(report, show=args.show))
+    if args.out:
+        write_report(report, args.out)
+        print(f"wrote {len(report.suspects)} suspects to {args.out}")
+    failing = {"any": KINDS, "none": ()}.get(args.fail_on, (args.fail_on,))
+    return 1 if report.of_kind(failing) else 0
 
 
 def run(args: argparse.Namespace) -> int:
