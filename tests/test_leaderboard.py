@@ -192,3 +192,24 @@ def test_a_readme_without_the_markers_is_a_clear_error(tmp_path, capsys, quickst
                  str(quickstart_data), "--out", str(tmp_path / "board"), "--readme",
                  str(tmp_path / "README.md")]) == 2
     assert "has no leaderboard block" in capsys.readouterr().err
+
+
+def test_the_committed_board_carries_ceilings_and_paired_consistency():
+    """The simulated group's reference rows (checked fresh by the test above) and the quick-start
+    entries' paired view: label-shift ceilings between floor and 1, above every entry, and each
+    entry's UKIDSS MSE split exactly into its three parts."""
+    data = json.loads((ROOT / "leaderboard" / "leaderboard.json").read_text())
+    (group,) = [g for g in data["groups"] if "simulated-n4000" in g["dataset"]["names"]]
+    refs = {r["key"]: r for r in group["references"]}
+    assert set(refs) == {"floor", "label_shift_sdss", "label_shift_decals"}
+    best = max(e["primary"]["value"] for rows in group["tracks"].values() for e in rows
+               if e["primary"]["value"] is not None)
+    for key in ("label_shift_sdss", "label_shift_decals"):
+        lo, hi = refs[key]["primary"]["ci"]
+        assert best < lo <= refs[key]["primary"]["value"] <= hi < 1
+    entries = [e for rows in group["tracks"].values() for e in rows]
+    assert all(set(e["paired"]) == {"sdss", "decals"} for e in entries)
+    for e in entries:
+        for block in e["paired"].values():
+            m = block["macro"]
+            assert m["optical_error"] + m["label_shift"] + m["view_change"] == pytest.approx(m["mse"])

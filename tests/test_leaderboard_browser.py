@@ -149,8 +149,10 @@ def test_tracks_statuses_intervals_and_plot_are_visible(board):
             f"{track.capitalize()} track")
     assert page.locator('#ranked tr[data-track="oracle"]').evaluate_all(
         "rs => rs.map(r => r.dataset.slug)") == ["oracle"]
-    assert set(page.locator("#ranked table.sortable tbody tr").evaluate_all(
+    assert set(page.locator('#ranked table[data-kind="ranked"] tbody tr').evaluate_all(
         "rs => rs.map(r => r.dataset.status)")) == {"verified"}
+    floors = page.locator('#ranked table[data-kind="references"] tr[data-reference="floor"]')
+    assert floors.count() == len(board.data["groups"]) and floors.first.is_visible()
     assert page.locator("#ranked table.pairwise").count() == 1  # the group with two or more
     reported = page.locator('#reported tr[data-status="reported"]')
     assert reported.count() == 1 and reported.is_visible()

@@ -18,7 +18,8 @@ from ..jsonfile import write_json
 from . import metrics as M
 from .options import ScoreOptions
 from .predictions import read_predictions
-from .scoring import FEATURES, PRIMARY, Score, evaluator_info, score_predictions, summarise
+from .gap import consistency, mean_over_seeds, paired_optical_surveys
+from .scoring import FEATURES, PRIMARY, Score, evaluator_info, score_aligned, summarise
 from .submission import (METADATA_FILE, PREDICTIONS_DIR, RESULTS_FILE, PredictionFile,
                          Submission, load_submission, prediction_files)
 from .truth import Truth, truth_from_frame
@@ -42,6 +43,22 @@ def _id_to_ood(evaluations: dict[str, dict]) -> dict[str, Any]:
         out[survey.name] = {
             "features": {f: _change(iid["features"][f], ood["features"][f]) for f in FEATURES},
             "macro": _change(iid["macro"], ood["macro"])}
+    return out
+
+
+def _paired(truths: dict[str, Truth], aligned: dict[str, dict[int, np.ndarray]]
+            ) -> dict[str, Any]:
+    """Per optical survey whose paired split the entry predicted: its paired consistency with
+    its UKIDSS test predictions of the same galaxies (seed mean over the seeds both have)."""
+    primary = f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"
+    out = {}
+    for survey in paired_optical_surveys():
+        key = f"{survey}/{R.PAIRED_SPLIT[R.PRIMARY_SPLIT]}"
+        seeds = sorted(set(aligned.get(key, {})) & set(aligned[primary]))
+        if seeds:
+            out[survey] = mean_over_seeds([
+                consistency(truths[primary], truths[key], aligned[primary][s], aligned[key][s])
+                for s in seeds])
     return out
 
 
@@ -108,10 +125,12 @@ def score_entry(sub: Submission, truths: dict[str, Truth], options: ScoreOptions
     (`fingerprint`: the entry's, when the caller has already read its files)."""
     root = sub.root
     runs: dict[str, dict[int, tuple[PredictionFile, Score]]] = defaultdict(dict)
+    aligned: dict[str, dict[int, np.ndarray]] = defaultdict(dict)
     for pf in prediction_files(sub):
         frame = read_predictions(pf.path, expected_rows=len(truths[pf.key].ids))
-        runs[pf.key][pf.seed] = (pf, score_predictions(truths[pf.key], frame, options,
-                                                       str(pf.path)))
+        result, aligned[pf.key][pf.seed] = score_aligned(truths[pf.key], frame, options,
+                                                         str(pf.path))
+        runs[pf.key][pf.seed] = (pf, result)
     evaluations = {key: _evaluation(truths[key], by_seed, root) for key, by_seed in runs.items()}
     primary_key = f"{R.PRIMARY_SURVEY}/{R.PRIMARY_SPLIT}"
     results = {
@@ -125,6 +144,7 @@ def score_entry(sub: Submission, truths: dict[str, Truth], options: ScoreOptions
                         seeds=len(evaluations[primary_key]["seeds"])),
         "evaluations": evaluations,
         "id_to_ood": _id_to_ood(evaluations),
+        "paired": _paired(truths, aligned),
         "warnings": [w for by_seed in runs.values() for _, sc in by_seed.values()
                      for w in sc.warnings],
     }

@@ -82,9 +82,15 @@ def score(truth: Truth, pred: np.ndarray, options: ScoreOptions,
 def score_predictions(truth: Truth, frame: pd.DataFrame, options: ScoreOptions,
                       where: str) -> Score:
     """Check a prediction table, align it with the truth and score it."""
-    checked = check_predictions(frame, where)
-    pred = align(checked, truth.ids, where)
-    return score(truth, pred, options, fraction_sum_warnings(pred, where))
+    return score_aligned(truth, frame, options, where)[0]
+
+
+def score_aligned(truth: Truth, frame: pd.DataFrame, options: ScoreOptions,
+                  where: str) -> tuple[Score, np.ndarray]:
+    """`score_predictions`, also giving the checked predictions aligned with the truth's rows
+    (paired comparisons of the same galaxies in two surveys need them)."""
+    pred = align(check_predictions(frame, where), truth.ids, where)
+    return score(truth, pred, options, fraction_sum_warnings(pred, where)), pred
 
 
 # --- summaries (JSON-ready) -----------------------------------------------------------------

@@ -36,6 +36,9 @@ class Truth:
     fingerprint: str
     #: What every table scored against this truth can share (its bootstrap sums).
     shared: dict = field(default_factory=dict, compare=False, repr=False)
+    #: The physical galaxy of each row (`group_id`, where the table has it): how a split is
+    #: paired with the same galaxies in another survey.
+    groups: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def info(self) -> dict[str, Any]:
         return {"rows": len(self.ids), "fingerprint": self.fingerprint,
@@ -72,7 +75,8 @@ def truth_from_frame(frame: pd.DataFrame, min_votes: int, where: str = "truth") 
                 mask[:, j] &= counts[column] >= min_votes
     fingerprint = table_fingerprint(
         ids.astype(str), {**dict(zip(fractions, values.T)), **counts})
-    return Truth(pd.Index(ids.astype(str)), values, mask, present, fingerprint)
+    groups = frame["group_id"].astype(str).to_numpy() if "group_id" in frame.columns else None
+    return Truth(pd.Index(ids.astype(str)), values, mask, present, fingerprint, groups=groups)
 
 
 def read_truth(path: str | os.PathLike, min_votes: int) -> Truth:

@@ -30,6 +30,7 @@ from ..evaluation.metrics import METRICS, percentile_interval
 from ..evaluation.options import ScoreOptions
 from ..evaluation.scoring import PRIMARY, evaluator_info
 from ..evaluation.submission import METADATA_FILE, SECTIONS, Submission, load_submission
+from .references import Reference, references
 
 PRIMARY_TEXT = (f"macro mean Pearson r over the {len(R.BENCHMARK_FEATURES)} features on "
                 f"{R.PRIMARY_SURVEY.upper()} {R.PRIMARY_SPLIT}")
@@ -74,6 +75,7 @@ class Ranked:
     macro: dict[str, Any]
     worst_feature: str | None
     id_to_ood: dict[str, float | None]  # ID survey -> change of macro r
+    paired: dict[str, Any]  # optical survey -> paired consistency (evaluation.gap)
     warnings: int
     evaluator: str
     replicates: np.ndarray | None = field(default=None, compare=False, repr=False)
@@ -94,6 +96,7 @@ class Group:
     fingerprint: str
     tracks: dict[str, list[Ranked]]
     pairwise: list[tuple[str, str, Comparison]]  # (slug a, slug b, a minus b)
+    references: list[Reference] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ def _ranked(sub: Submission, score: EntryScore) -> Ranked:
         macro={m: ood["macro"][m] for m in METRICS},
         worst_feature=ood["worst_feature"]["feature"],
         id_to_ood={s: v["macro"]["pearson_r"] for s, v in results["id_to_ood"].items()},
+        paired=results.get("paired", {}),
         warnings=len(results["warnings"]), evaluator=str(results["evaluator"]["version"]),
         replicates=score.primary_replicates)
 
@@ -188,6 +192,7 @@ def collect(submissions: str | os.PathLike, *, data_root: str | os.PathLike | No
         raise ValidationError(f"{root}: no such submissions folder")
     data = None if data_root is None else Path(data_root)
     sources: dict[str, TruthSource] = {}
+    located: dict[str, str] = {}  # truth fingerprint -> where its dataset is
     grouped: dict[str, list[Ranked]] = {}
     reported, scores = [], {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -198,18 +203,20 @@ def collect(submissions: str | os.PathLike, *, data_root: str | os.PathLike | No
         scores[sub.root] = score_named_dataset(sub, sources, data, options)
         row = _ranked(sub, scores[sub.root])
         grouped.setdefault(row.truth, []).append(row)
-    groups = [_group(truth, rows) for truth, rows in grouped.items()]
+        located.setdefault(row.truth, _locate(sub.dataset, data))
+    groups = [_group(truth, rows, references(sources[located[truth]], options))
+              for truth, rows in grouped.items()]
     groups.sort(key=lambda g: (-sum(map(len, g.tracks.values())), g.names, g.fingerprint))
     return Board(groups, sorted(reported, key=lambda s: (s.name.lower(), s.slug)), scores)
 
 
-def _group(truth: str, rows: list[Ranked]) -> Group:
+def _group(truth: str, rows: list[Ranked], refs: list[Reference]) -> Group:
     tracks = {t.name: _order([r for r in rows if r.sub.track == t.name])
               for t in SECTIONS if any(r.sub.track == t.name for r in rows)}
     ordered = [r for ranked in tracks.values() for r in ranked]
     pairwise = [(a.sub.slug, b.sub.slug, compare(a, b))
                 for i, a in enumerate(ordered) for b in ordered[i + 1:]]
-    return Group(tuple(sorted({r.dataset for r in rows})), truth, tracks, pairwise)
+    return Group(tuple(sorted({r.dataset for r in rows})), truth, tracks, pairwise, refs)
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -220,7 +227,10 @@ def entry_json(row: Ranked) -> dict[str, Any]:
             "versus_leader": None if row.versus_leader is None else row.versus_leader.to_json(),
             "question_macro": row.question_macro,
             "features": row.features, "macro": row.macro, "worst_feature": row.worst_feature,
-            "id_to_ood_macro_pearson_r": row.id_to_ood, "warnings": row.warnings,
+            "id_to_ood_macro_pearson_r": row.id_to_ood,
+            "paired": {s: {"galaxies": p["galaxies"], "seeds": p["seeds"], "macro": p["macro"]}
+                       for s, p in row.paired.items()},
+            "warnings": row.warnings,
             "evaluator_version": row.evaluator}
 
 
@@ -245,6 +255,7 @@ def board_json(board: Board) -> dict[str, Any]:
                                     "fingerprint": g.fingerprint},
                         "tracks": {t: [entry_json(r) for r in rows]
                                    for t, rows in g.tracks.items()},
-                        "pairwise": [{"a": a, "b": b, **c.to_json()} for a, b, c in g.pairwise]}
+                        "pairwise": [{"a": a, "b": b, **c.to_json()} for a, b, c in g.pairwise],
+                        "references": [r.to_json() for r in g.references]}
                        for g in board.groups],
             "reported": [reported_json(s) for s in board.reported]}

@@ -159,6 +159,57 @@ RANKED_FEATURE_COLUMNS = [ENTRY, Column("track", "Track", lambda r: r.sub.track)
                      lambda r: r.worst_feature, lambda r, f: r.features[f]["n"])
 
 
+REFERENCE_COLUMNS: list[Column] = [
+    Column("reference", "Reference", lambda r: r.name),
+    Column("primary", "Macro r [95% CI]", lambda r: estimate(r.primary, None, r.ci),
+           lambda r: r.primary, numeric=True),
+    Column("what", "What it is", lambda r: r.description),
+]
+
+
+@dataclass(frozen=True)
+class PairedRow:
+    """One entry's paired consistency with one optical survey (`Ranked.paired`)."""
+
+    row: Ranked
+    survey: str
+    macro: dict[str, Any]
+    galaxies: int
+
+
+def _share(part: str) -> Callable[[PairedRow], str]:
+    def text(p: PairedRow) -> str:
+        value, mse = p.macro.get(part), p.macro.get("mse")
+        return "-" if value is None or not mse else f"{100 * value / mse:.0f}%"
+    return text
+
+
+PAIRED_COLUMNS: list[Column] = [
+    Column("entry", "Entry", lambda p: p.row.sub.name, html=lambda p: _entry_html(p.row.sub)),
+    Column("view", "Optical view", lambda p: f"{p.survey}/paired_test"),
+    Column("galaxies", "Galaxies", lambda p: str(p.galaxies), lambda p: p.galaxies, numeric=True),
+    Column("views_r", "r between views", lambda p: number(p.macro.get("views_pearson_r")),
+           lambda p: p.macro.get("views_pearson_r"), numeric=True),
+    Column("change", "Mean abs change", lambda p: number(p.macro.get("mean_abs_change")),
+           lambda p: p.macro.get("mean_abs_change"), numeric=True),
+    Column("mse", "UKIDSS MSE", lambda p: number(p.macro.get("mse")), lambda p: p.macro.get("mse"),
+           numeric=True),
+    Column("optical_error", "from optical error", _share("optical_error")),
+    Column("label_shift", "from label shift", _share("label_shift")),
+    Column("view_change", "from view change", _share("view_change")),
+]
+PAIRED_TEXT = ("Entries that also predict the optical views of the UKIDSS test galaxies: the r "
+               "and mean absolute change between their two predictions of each galaxy, and their "
+               "UKIDSS MSE split exactly into its optical-view error, the label shift between "
+               "the surveys' volunteers and their change of prediction between views (feature "
+               "means; a part below 0 cancels another).")
+
+
+def paired_rows(group: Group) -> list[PairedRow]:
+    return [PairedRow(r, survey, p["macro"], p["galaxies"])
+            for rows in group.tracks.values() for r in rows for survey, p in r.paired.items()]
+
+
 def _n_line(group: Group) -> str:
     """Galaxies scored per feature (the same for every entry of a group: one truth)."""
     first = next(iter(group.tracks.values()))[0]
@@ -206,6 +257,12 @@ def markdown_table(board: Board) -> str:
         for track, rows in group.tracks.items():
             parts.append(f"**{track.capitalize()} track** ({_md(_track_text(track))})")
             parts.append(_md_table(RANKED_COLUMNS, rows))
+        if group.references:
+            parts.append("**Reference rows** (the same truth and bootstrap draws)")
+            parts.append(_md_table(REFERENCE_COLUMNS, group.references))
+        if paired := paired_rows(group):
+            parts.append(f"**Paired consistency** ({_md(PAIRED_TEXT)})")
+            parts.append(_md_table(PAIRED_COLUMNS, paired))
     if not board.groups:
         parts.append("No verified entries yet.")
     parts.append("#### Reported results (as published; not verified, never ranked)")
@@ -298,6 +355,17 @@ def html_page(board: Board, plot_png: bytes) -> str:
                                     [r for rows in group.tracks.values() for r in rows],
                                     _row_attrs, kind="features", dataset=group.fingerprint))
         ranked.append(f'<p class="note">{_esc(_n_line(group))}</p>')
+        if group.references:
+            ranked.append('<h4>Reference rows <span class="note">the same truth and bootstrap '
+                          'draws</span></h4>')
+            ranked.append(_html_table(REFERENCE_COLUMNS, group.references,
+                                      lambda r: {"reference": r.key}, kind="references",
+                                      dataset=group.fingerprint))
+        if paired := paired_rows(group):
+            ranked.append(f'<h4>Paired consistency</h4><p class="note">{_esc(PAIRED_TEXT)}</p>')
+            ranked.append(_html_table(PAIRED_COLUMNS, paired,
+                                      lambda p: {"slug": p.row.sub.slug, "view": p.survey},
+                                      kind="paired", dataset=group.fingerprint))
         if group.pairwise:
             ranked.append(_pairwise_html(group))
     if board.reported:

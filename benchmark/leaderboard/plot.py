@@ -1,4 +1,5 @@
-"""The per-feature comparison plot: Pearson r of every entry on each feature, with 95% intervals.
+"""The per-feature comparison plot: Pearson r of every entry on each feature, with 95% intervals,
+and the group's ceilings drawn as bars across each feature.
 
 One panel per dataset (entries of different datasets are never drawn as comparable) and one for
 reported entries (hollow markers). Drawn on a bare Agg canvas with matplotlib's default style
@@ -17,6 +18,7 @@ from .board import Board
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 _LABEL_CHARS = 48
+_DASHES = ("dashed", "dotted", "dashdot")  # reference rows (ceilings)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Series:
     r: np.ndarray  # (9,), NaN where unknown
     ci: np.ndarray | None  # (2, 9)
     hollow: bool = False
+    reference: bool = False  # drawn as a bar across each feature, not a marker
 
 
 def _label(name: str, note: str = "") -> str:
@@ -43,6 +46,10 @@ def _panels(board: Board) -> list[tuple[str, list[Series]]]:
                 cis = [row.features[f]["ci"] or (np.nan, np.nan) for f in R.BENCHMARK_FEATURES]
                 ci = np.array(cis, dtype=float).T
                 series.append(Series(_label(row.sub.name, f"(#{row.rank} {track})"), r, ci))
+        series += [Series(ref.name, np.array([np.nan if ref.features[f] is None else
+                                              ref.features[f] for f in R.BENCHMARK_FEATURES]),
+                          None, reference=True)
+                   for ref in group.references if ref.key != "floor"]
         panels.append((f"Dataset: {', '.join(group.names)}", series))
     if board.reported:
         panels.append(("Reported (as published; not verified)", [
@@ -66,9 +73,13 @@ def per_feature_png(board: Board) -> bytes:
         axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
         x = np.arange(len(features))
         for ax, (title, series) in zip(axes, panels):
-            spread = min(0.3, 0.08 * (len(series) - 1))  # entries side by side per feature
-            offsets = np.linspace(-spread, spread, len(series))
-            for k, (s, dx) in enumerate(zip(series, offsets)):
+            marks = [s for s in series if not s.reference]
+            for k, s in enumerate(s for s in series if s.reference):
+                ax.hlines(s.r, x - 0.45, x + 0.45, colors="0.35", linestyles=_DASHES[k % 3],
+                          linewidth=1.2, label=s.label)
+            spread = min(0.3, 0.08 * (len(marks) - 1))  # entries side by side per feature
+            offsets = np.linspace(-spread, spread, len(marks))
+            for k, (s, dx) in enumerate(zip(marks, offsets)):
                 color = f"C{k % 10}"
                 yerr = None if s.ci is None else np.abs(s.ci - s.r)
                 ax.errorbar(x + dx, s.r, yerr=yerr, fmt=_MARKERS[(k // 10) % len(_MARKERS)],

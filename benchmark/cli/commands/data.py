@@ -20,7 +20,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                             "the same galaxy, e.g. ukidss,sdss (repeatable)")
     build.add_argument("--out", required=True, help="output folder (replaced atomically)")
     build.add_argument("--allow-unmatched", action="store_true",
-                       help="build even if UKIDSS cannot be matched; the card states the leakage")
+                       help="build even if too few UKIDSS galaxies are matched to GZ2; the card "
+                            "states the coverage and that the leakage is unknown")
+    build.add_argument("--min-coverage", type=float, default=None, metavar="SHARE",
+                       help="share of UKIDSS galaxies that must share a group with a GZ2 "
+                            "galaxy (every GZ UKIDSS galaxy is one; default 0.99)")
     build.add_argument("--strict", action="store_true", help="fail if any row fails a check")
     build.add_argument("--num-proc", type=int, default=1, help="shards written in parallel")
     build.add_argument("--repo", default="galaxy-sommelier/benchmark",
@@ -79,16 +83,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _build(args: argparse.Namespace) -> int:
     from ...dataset.build import build
 
+    from ...dataset.identity import DEFAULT_MIN_COVERAGE
+
+    coverage = DEFAULT_MIN_COVERAGE if args.min_coverage is None else args.min_coverage
     report = build(args.source, args.out, id_maps=args.id_map, allow_unmatched=args.allow_unmatched,
+                   min_coverage=coverage,
                    strict=args.strict, num_proc=args.num_proc, repo=args.repo,
                    progress=not args.quiet)
     for (survey, split), n in report.split_sizes.items():
-        print(f"{survey:>7} {split:<10} {n:>7}")
+        print(f"{survey:>7} {split:<17} {n:>7}")
     dropped = sum(report.dropped.values())
     print(f"dropped {dropped} rows" + (": " + "; ".join(
         f"{s} {r}: {n}" for (s, r), n in sorted(report.dropped.items())) if dropped else ""))
     if report.unmatched:
-        print(f"WARNING: {', '.join(report.unmatched)} unmatched: leakage unknown (see the card)")
+        print(f"WARNING: {', '.join(report.unmatched)} below the minimum coverage: leakage "
+              "unknown (see the card and identity.json)")
     print(report.out)
     return 0
 
