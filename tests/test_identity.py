@@ -296,14 +296,30 @@ def test_float_ids_in_a_parquet_id_map_are_refused(tmp_path):
 
 
 def test_a_survey_that_loses_every_row_stops_the_build(sim, tmp_path):
-    """The original study's UKIDSS format has fractions but no vote totals: every row fails
-    'no votes on the first question'. The build must say so, not publish without ukidss."""
+    """Every UKIDSS image corrupt: the build must say so, not publish without ukidss."""
+    copy = _copy(sim, tmp_path)
+
+    def corrupt_images(table):
+        table["image"] = [{"bytes": b"not a jpeg", "path": None}] * len(table)
+        return table
+
+    _edit_release(copy, "ukidss", corrupt_images)
+    with pytest.raises(SommelierError, match="every row of ukidss failed the checks: ukidss "
+                                             "corrupt image"):
+        build([f"sim:{copy}"], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fractions_only_release_is_refused_naming_the_releases_with_counts(sim, tmp_path):
+    """The original study's UKIDSS format has fractions but no vote totals: refused, never a
+    benchmark without ukidss at exit 0."""
     copy = _copy(sim, tmp_path)
 
     def fractions_only(table):
         return table[["id_str", "image"] + [c for c in table.columns if c.endswith("_fraction")]]
 
     _edit_release(copy, "ukidss", fractions_only)
-    with pytest.raises(SommelierError, match="every row of ukidss failed the checks"):
+    with pytest.raises(SommelierError, match="no ukidss row has vote counts .* pass a release "
+                                             "with counts"):
         build([f"sim:{copy}"], tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
