@@ -53,7 +53,8 @@ def _digest(root: Path) -> str:
 
 def test_layout_and_card_name_the_shards(sim):
     assert {p.name for p in sim.iterdir()} == {
-        "gz2", "gz_decals", "gz_ukidss", "id_map.csv", "truth.parquet", "simulation.json"}
+        "gz2", "gz_decals", "gz_ukidss", "id_map.csv", "truth.parquet", "probabilities.parquet",
+        "simulation.json"}
     for optics in SURVEY_OPTICS.values():
         card = (sim / optics.release / "README.md").read_text()
         meta = yaml.safe_load(card.split("---")[1])
@@ -128,6 +129,28 @@ def test_truth_and_id_map_recover_identity(sim):
         assert 0 < offset.max() < 1.0
     manifest = json.loads((sim / "simulation.json").read_text())
     assert manifest["n"] == SMALL["n"] and manifest["shifts"] == list(SHIFTS)
+
+
+@pytest.mark.parametrize("survey", list(R.SURVEYS))
+def test_probabilities_are_kept_apart_and_drew_the_votes(sim, survey):
+    probs = pq.read_table(sim / writer.PROBABILITIES).to_pandas()
+    probs = probs[probs["survey"] == survey]
+    release = _release(sim, survey)
+    assert not [c for c in release.columns if "probabilit" in c]
+    both = release.merge(probs, on="id_str", suffixes=("", "_p"))
+    assert len(both) == len(release) == len(probs)
+    assert (both["split"] == both["split_p"]).all()
+    truth = pq.read_table(sim / "truth.parquet").to_pandas()
+    assert (truth.loc[both["galaxy"], f"{survey}_id_str"].to_numpy() == both["id_str"]).all()
+    scheme = SURVEY_OPTICS[survey].scheme
+    for q in R.QUESTIONS:
+        columns = both[[writer.probability_column(a) for a in q.answers]]
+        if q.name in scheme.questions:  # every galaxy, asked or not: p given the question
+            assert np.allclose(columns.sum(axis=1), 1.0)
+        else:
+            assert columns.isna().all().all()
+    fractions = canonical_fractions(both, scheme)
+    assert np.corrcoef(fractions["smooth"], both["smooth_probability"])[0, 1] > 0.9
 
 
 def test_same_arguments_same_bytes_other_seed_other_bytes(sim, tmp_path):

@@ -6,10 +6,14 @@ drawn from a Dirichlet around them (volunteers disagree) and its votes from a mu
 (Dirichlet-multinomial, as Walmsley et al. 2022 model Galaxy Zoo). A child question gets
 exactly the votes of the parent answer that leads to it. Releases that split a canonical
 answer (GZ DECaLS: bar strong/weak, bulge moderate/large) split its probability with `SPLITS`.
+`vote` also returns the canonical answer probabilities each galaxy's votes were drawn from
+(the Dirichlet draw, conditional on the question being reached): what a perfect predictor of
+the labels would predict, against which vote-noise ceilings are validated.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
@@ -140,13 +144,23 @@ def _upstream_probabilities(question: R.Question, probs: np.ndarray, scheme: R.N
     return parts
 
 
-def cast_votes(v: Visibility, optics: SurveyOptics, rng: np.random.Generator) -> pd.DataFrame:
-    """Upstream vote columns of the survey's release: counts (int32), fractions (float32,
-    NaN where the question got no votes) and total votes (int32) per question."""
+@dataclass(frozen=True)
+class Ballots:
+    """A survey's votes and the answer probabilities they were drawn from, row for row."""
+
+    columns: pd.DataFrame  # upstream vote columns, as `cast_votes` returns them
+    #: canonical feature -> the probability a volunteer who reached its question gives that
+    #: answer (upstream parts summed, e.g. bar strong + weak); every galaxy, asked or not.
+    probabilities: pd.DataFrame
+
+
+def vote(v: Visibility, optics: SurveyOptics, rng: np.random.Generator) -> Ballots:
+    """The survey's votes (see `cast_votes`) with the probabilities they were drawn from."""
     scheme, behaviour = optics.scheme, optics.behaviour
     volunteers = optics.volunteers.draw(len(v.snr), rng)
     counts: dict[str, np.ndarray] = {}
     columns: dict[str, np.ndarray] = {}
+    probabilities: dict[str, np.ndarray] = {}
     for question in R.QUESTIONS:
         if question.name not in scheme.questions:
             continue
@@ -163,6 +177,7 @@ def cast_votes(v: Visibility, optics: SurveyOptics, rng: np.random.Generator) ->
         for answer, part in zip(question.answers, parts):
             stop = start + part.shape[1]
             counts[answer] = votes[:, start:stop].sum(axis=1)
+            probabilities[answer] = shares[:, start:stop].sum(axis=1)
             names = zip(scheme.count_columns(answer), scheme.fraction_columns(answer))
             for (count_name, fraction_name), col in zip(names, range(start, stop)):
                 columns[count_name] = votes[:, col].astype(np.int32)
@@ -170,7 +185,13 @@ def cast_votes(v: Visibility, optics: SurveyOptics, rng: np.random.Generator) ->
                 columns[fraction_name] = fraction.astype(np.float32)
             start = stop
         columns[scheme.total_column(question.name)] = total.astype(np.int32)
-    return pd.DataFrame(columns)
+    return Ballots(pd.DataFrame(columns), pd.DataFrame(probabilities))
+
+
+def cast_votes(v: Visibility, optics: SurveyOptics, rng: np.random.Generator) -> pd.DataFrame:
+    """Upstream vote columns of the survey's release: counts (int32), fractions (float32,
+    NaN where the question got no votes) and total votes (int32) per question."""
+    return vote(v, optics, rng).columns
 
 
 def canonical_fractions(votes: pd.DataFrame, scheme: R.NamingScheme,

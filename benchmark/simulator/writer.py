@@ -6,6 +6,9 @@ complete, so an interrupted run never leaves a folder that looks finished):
                                    (id_str, image, ra/dec except UKIDSS, vote columns)
     id_map.csv                     ukidss,sdss: the id of each UKIDSS galaxy in SDSS
     truth.parquet                  physical parameters and each galaxy's id in every survey
+    probabilities.parquet          per survey view, the canonical answer probabilities its
+                                   votes were drawn from (what vote-noise ceilings are checked
+                                   against)
     simulation.json                the arguments and package version
 """
 
@@ -32,10 +35,11 @@ from .render import encode_jpeg, render
 from .shifts import ALL, parse_shifts, shifted_optics
 from .surveys import SurveyOptics
 from .visibility import measure
-from .votes import cast_votes
+from .votes import vote
 
 MANIFEST = "simulation.json"
 TRUTH = "truth.parquet"
+PROBABILITIES = "probabilities.parquet"
 ID_MAP = "id_map.csv"
 SPLITS: tuple[str, ...] = ("train", "test")
 TEST_SHARE = 0.2
@@ -74,6 +78,7 @@ class SurveyRelease:
     index: np.ndarray  # galaxies of the population this survey saw
     table: pd.DataFrame  # id_str, (ra, dec), vote columns; images are added when written
     split: np.ndarray  # "train" / "test" per row
+    probabilities: pd.DataFrame  # canonical answer probabilities the votes were drawn from
 
 
 def observe_survey(pop: Population, optics: SurveyOptics, seed: int) -> SurveyRelease:
@@ -88,10 +93,11 @@ def observe_survey(pop: Population, optics: SurveyOptics, seed: int) -> SurveyRe
     columns["id_str"] = ID_STYLES[optics.id_style](ra, dec, rng)
     if optics.has_coordinates:
         columns.update(ra=ra, dec=dec)
-    votes = cast_votes(measure(seen, optics), optics, stream(seed, optics.name, "votes"))
-    table = pd.concat([pd.DataFrame(columns), votes], axis=1)
+    ballots = vote(measure(seen, optics), optics, stream(seed, optics.name, "votes"))
+    table = pd.concat([pd.DataFrame(columns), ballots.columns], axis=1)
     test = stream(seed, optics.name, "split").random(len(index)) < TEST_SHARE
-    return SurveyRelease(optics, index, table, np.where(test, "test", "train"))
+    return SurveyRelease(optics, index, table, np.where(test, "test", "train"),
+                         ballots.probabilities)
 
 
 def rendered_batches(pop: Population, optics: SurveyOptics, size: int,
@@ -156,6 +162,24 @@ def _truth(pop: Population, releases: Iterable[SurveyRelease]) -> pd.DataFrame:
     return truth
 
 
+def probability_column(feature: str) -> str:
+    """The column of `PROBABILITIES` that holds a canonical feature's probability."""
+    return f"{feature}_probability"
+
+
+def _probabilities(releases: Iterable[SurveyRelease]) -> pd.DataFrame:
+    """One row per survey view: survey, upstream id_str, population index (`galaxy` of the
+    truth), split and a `<feature>_probability` per canonical feature (NaN where the survey's
+    tree lacks its question). Kept out of the releases: no real catalogue has them."""
+    frames = []
+    for release in releases:
+        keys = pd.DataFrame({"survey": release.optics.name, "id_str": release.table["id_str"],
+                             "galaxy": release.index, "split": release.split})
+        probs = release.probabilities.reindex(columns=list(R.ALL_FEATURES))
+        frames.append(pd.concat([keys, probs.rename(columns=probability_column)], axis=1))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
     """Parquet with plain `string` columns (pandas would write `large_string`)."""
     import pyarrow as pa
@@ -198,6 +222,7 @@ def simulate(out: str | Path, n: int = 1500, seed: int = 0, image_size: int = 64
                                      config.seed, bar)
                 _write_release(release, jpegs, tmp / release.optics.release)
             _write_table(_truth(pop, releases.values()), tmp / TRUTH)
+            _write_table(_probabilities(releases.values()), tmp / PROBABILITIES)
             _id_map(releases, len(pop)).to_csv(tmp / ID_MAP, index=False)
             manifest = {**asdict(config), "version": __version__,
                         "surveys": {name: {s: int((r.split == s).sum()) for s in SPLITS}
