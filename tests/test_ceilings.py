@@ -13,7 +13,7 @@ from benchmark.evaluation.ceilings import (FEATURES, ceilings, noise_design, que
                                            ceiling_from_sums, vote_noise_ceiling)
 from benchmark.evaluation.options import ScoreOptions
 from benchmark.evaluation.truth import truth_from_frame
-from benchmark.simulator.studies.noise_ceiling import observed_check, simulated_check
+from benchmark.evaluation.ceiling_check import observed_check, simulated_check
 
 #: Acceptance: the estimate is within this of the r of the true probabilities, per feature.
 TOLERANCE = 0.02

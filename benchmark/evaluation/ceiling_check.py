@@ -6,7 +6,7 @@ Pearson r the evaluator gives the answer probabilities the simulator drew the vo
 (`probabilities.parquet`): the score of a perfect predictor. Images are not needed, so they
 are rendered at the smallest size; `observed_check` skips them (and the build) altogether,
 so that a large population can test the noise-dominated few-vote regime.
-`python -m benchmark.simulator.studies.noise_ceiling` prints the table in docs/simulator.md.
+`python -m benchmark.evaluation.ceiling_check` prints the table in docs/simulator.md.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from ... import registry as R
-from ...evaluation.ceilings import vote_noise_ceiling
-from ...evaluation.options import ScoreOptions
-from ...evaluation.scoring import score_predictions
-from ...evaluation.truth import truth_from_frame
-from ..population import draw_population
-from ..randomness import stream
-from ..shifts import ALL, parse_shifts, shifted_optics
-from ..votes import canonical_fractions
-from ..writer import MIN_IMAGE_SIZE, PROBABILITIES, probability_column, observe_survey, simulate
+from .. import registry as R
+from .ceilings import vote_noise_ceiling
+from .options import ScoreOptions
+from .scoring import score_predictions
+from .truth import truth_from_frame
+from ..simulator.population import draw_population
+from ..simulator.randomness import stream
+from ..simulator.shifts import ALL, parse_shifts, shifted_optics
+from ..simulator.votes import canonical_fractions
+from ..simulator.writer import MIN_IMAGE_SIZE, PROBABILITIES, probability_column, observe_survey, simulate
 
 FEATURES = R.BENCHMARK_FEATURES
 
@@ -65,8 +65,8 @@ def simulated_check(folder: str | Path, n: int = 8000, seed: int = 0,
                     split: str = R.PRIMARY_SPLIT) -> pd.DataFrame:
     """`compare` on one split of a benchmark dataset built from a fresh simulation under
     `folder` (the simulation in `folder/sim`, the dataset in `folder/data`)."""
-    from ...dataset.build import build
-    from ...dataset.load import load_truth
+    from ..dataset.build import build
+    from ..dataset.load import load_truth
 
     sim = simulate(Path(folder) / "sim", n=n, seed=seed, image_size=MIN_IMAGE_SIZE,
                    progress=False)
