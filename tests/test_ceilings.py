@@ -76,7 +76,7 @@ def test_replicates_are_the_evaluators_draws():
     frame, _ = _synthetic(500, seed=1)
     options = ScoreOptions(min_votes=20, bootstrap=5, seed=3)
     truth = truth_from_frame(frame, options.min_votes)
-    totals = question_totals(frame, truth)
+    totals = question_totals(truth)
     result = ceilings(truth, totals, options)
     first = next(M.bootstrap_indices(len(truth.ids), options.bootstrap, options.seed))
     by_hand = ceiling_from_sums(noise_design(truth, totals)[first].sum(axis=0))

@@ -201,7 +201,9 @@ def test_the_committed_board_carries_ceilings_and_paired_consistency():
     data = json.loads((ROOT / "leaderboard" / "leaderboard.json").read_text())
     (group,) = [g for g in data["groups"] if "simulated-n4000" in g["dataset"]["names"]]
     refs = {r["key"]: r for r in group["references"]}
-    assert set(refs) == {"floor", "label_shift_sdss", "label_shift_decals"}
+    assert set(refs) == {"floor", "label_shift_sdss", "label_shift_decals", "vote_noise"}
+    top = refs["vote_noise"]["primary"]["value"]
+    assert refs["label_shift_sdss"]["primary"]["value"] < top < 1
     best = max(e["primary"]["value"] for rows in group["tracks"].values() for e in rows
                if e["primary"]["value"] is not None)
     for key in ("label_shift_sdss", "label_shift_decals"):
@@ -209,6 +211,11 @@ def test_the_committed_board_carries_ceilings_and_paired_consistency():
         assert best < lo <= refs[key]["primary"]["value"] <= hi < 1
     entries = [e for rows in group["tracks"].values() for e in rows]
     assert all(set(e["paired"]) == {"sdss", "decals"} for e in entries)
+    for e in entries:  # the share of the gap closed: primary over the vote-noise ceiling
+        if e["primary"]["value"] is not None:
+            assert e["gap_closed"]["share"] == pytest.approx(e["primary"]["value"] / top)
+            lo, hi = e["gap_closed"]["ci"]
+            assert lo < e["gap_closed"]["share"] < hi
     for e in entries:
         for block in e["paired"].values():
             m = block["macro"]

@@ -44,7 +44,6 @@ from ..errors import ValidationError
 from ..jsonfile import plain
 from . import metrics as M
 from .options import ScoreOptions
-from .predictions import ID_COLUMN
 from .truth import Truth, truth_from_frame
 
 FEATURES = R.BENCHMARK_FEATURES
@@ -67,15 +66,14 @@ class Ceilings:
         return float(self.r.mean())
 
 
-def question_totals(frame: pd.DataFrame, truth: Truth, where: str = "truth") -> np.ndarray:
+def question_totals(truth: Truth, where: str = "truth") -> np.ndarray:
     """Votes behind each feature's fraction (its question's total), (N, F) in `truth`'s rows."""
     columns = [R.total_votes_column(R.QUESTION_OF_FEATURE[f]) for f in FEATURES]
-    missing = sorted(set(columns) - set(frame.columns))
+    missing = sorted(set(columns) - set(truth.totals))
     if missing:
         raise ValidationError(f"{where}: a vote-noise ceiling needs the vote totals behind the "
                               f"fractions; the table lacks {', '.join(missing)}")
-    by_id = frame.set_index(frame[ID_COLUMN].astype(str))[sorted(set(columns))]
-    return by_id.reindex(truth.ids)[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.stack([truth.totals[c] for c in columns], axis=1)
 
 
 def noise_design(truth: Truth, totals: np.ndarray) -> np.ndarray:
@@ -142,4 +140,4 @@ def vote_noise_ceiling(frame: pd.DataFrame, options: ScoreOptions = ScoreOptions
     `<question>_total_votes`), on the rows `options` score, as plain JSON values:
     {"estimator", "features": {f: {"r", "n", "ci"}}, "macro": {"r", "ci"}}."""
     truth = truth_from_frame(frame, options.min_votes, where)
-    return summarise_ceilings(ceilings(truth, question_totals(frame, truth, where), options))
+    return summarise_ceilings(ceilings(truth, question_totals(truth, where), options))

@@ -39,6 +39,8 @@ class Truth:
     #: The physical galaxy of each row (`group_id`, where the table has it): how a split is
     #: paired with the same galaxies in another survey.
     groups: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: The vote total of each question the table has (`vote_columns`), in the sorted rows.
+    totals: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def info(self) -> dict[str, Any]:
         return {"rows": len(self.ids), "fingerprint": self.fingerprint,
@@ -76,7 +78,8 @@ def truth_from_frame(frame: pd.DataFrame, min_votes: int, where: str = "truth") 
     fingerprint = table_fingerprint(
         ids.astype(str), {**dict(zip(fractions, values.T)), **counts})
     groups = frame["group_id"].astype(str).to_numpy() if "group_id" in frame.columns else None
-    return Truth(pd.Index(ids.astype(str)), values, mask, present, fingerprint, groups=groups)
+    return Truth(pd.Index(ids.astype(str)), values, mask, present, fingerprint, groups=groups,
+                 totals=counts)
 
 
 def read_truth(path: str | os.PathLike, min_votes: int) -> Truth:

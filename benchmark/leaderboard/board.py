@@ -30,7 +30,7 @@ from ..evaluation.metrics import METRICS, percentile_interval
 from ..evaluation.options import ScoreOptions
 from ..evaluation.scoring import PRIMARY, evaluator_info
 from ..evaluation.submission import METADATA_FILE, SECTIONS, Submission, load_submission
-from .references import Reference, references
+from .references import Reference, gap_closed, references
 
 PRIMARY_TEXT = (f"macro mean Pearson r over the {len(R.BENCHMARK_FEATURES)} features on "
                 f"{R.PRIMARY_SURVEY.upper()} {R.PRIMARY_SPLIT}")
@@ -81,6 +81,8 @@ class Ranked:
     replicates: np.ndarray | None = field(default=None, compare=False, repr=False)
     rank: int = 0
     versus_leader: Comparison | None = None
+    #: share of the floor-to-vote-noise-ceiling gap closed, and its interval
+    gap_closed: tuple[float | None, tuple[float, float] | None] = (None, None)
 
     @property
     def tied(self) -> bool:
@@ -211,6 +213,7 @@ def collect(submissions: str | os.PathLike, *, data_root: str | os.PathLike | No
 
 
 def _group(truth: str, rows: list[Ranked], refs: list[Reference]) -> Group:
+    rows = [replace(r, gap_closed=gap_closed(r.primary, r.replicates, refs)) for r in rows]
     tracks = {t.name: _order([r for r in rows if r.sub.track == t.name])
               for t in SECTIONS if any(r.sub.track == t.name for r in rows)}
     ordered = [r for ranked in tracks.values() for r in ranked]
@@ -226,6 +229,7 @@ def entry_json(row: Ranked) -> dict[str, Any]:
             "primary": {"value": row.primary, "ci": row.ci, "std": row.std},
             "versus_leader": None if row.versus_leader is None else row.versus_leader.to_json(),
             "question_macro": row.question_macro,
+            "gap_closed": {"share": row.gap_closed[0], "ci": row.gap_closed[1]},
             "features": row.features, "macro": row.macro, "worst_feature": row.worst_feature,
             "id_to_ood_macro_pearson_r": row.id_to_ood,
             "paired": {s: {"galaxies": p["galaxies"], "seeds": p["seeds"], "macro": p["macro"]}

@@ -81,6 +81,14 @@ def _versus_leader(row: Ranked) -> str:
     return text + (f" [{c.ci[0]:+.3f}, {c.ci[1]:+.3f}]" if c.ci else "")
 
 
+def _gap_closed(gap: tuple[float | None, tuple[float, float] | None]) -> str:
+    """`41% [33, 48]`: primary metric over the vote-noise ceiling, paired interval."""
+    share, ci = gap
+    if share is None:
+        return "-"
+    return f"{100 * share:.0f}%" + (f" [{100 * ci[0]:.0f}, {100 * ci[1]:.0f}]" if ci else "")
+
+
 def _subject(row: Ranked | Submission) -> Submission:
     return row.sub if isinstance(row, Ranked) else row
 
@@ -102,6 +110,8 @@ RANKED_COLUMNS: list[Column] = [
     Column("versus_leader", "Δ vs #1 [paired 95% CI]", _versus_leader,
            lambda r: None if r.versus_leader is None else r.versus_leader.difference,
            numeric=True),
+    Column("gap_closed", "Gap closed", lambda r: _gap_closed(r.gap_closed),
+           lambda r: r.gap_closed[0], numeric=True),
     Column("question_macro", "Question-macro r",
            lambda r: estimate(r.question_macro["pearson_r"], None, r.question_macro["ci"]),
            lambda r: r.question_macro["pearson_r"], numeric=True),

@@ -5,6 +5,9 @@ and what bounds it, from the group's own truth.
   constant; 0 is its expectation for any image-independent prediction).
 - **Label-shift ceiling (sdss, decals)**: the optical volunteers' fractions of the same
   galaxies scored as predictions of the UKIDSS volunteers' (`evaluation.gap.label_shift`).
+- **Vote-noise ceiling**: the r a perfect predictor of each galaxy's answer probabilities
+  reaches against labels from finite votes (`evaluation.ceilings`): the top of the scale, so an
+  entry's share of the gap closed is its primary metric over this ceiling (the floor being 0).
 Each row's bootstrap draws are the entries' draws (same truth rows, same seed), so an entry's
 distance to a reference has a paired interval.
 """
@@ -17,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from .. import registry as R
-from ..errors import SommelierError
+from ..errors import SommelierError, ValidationError
+from ..evaluation.ceilings import ceilings, question_totals, summarise_ceilings
 from ..evaluation.entry import TruthSource
 from ..evaluation.gap import label_shift, paired_optical_surveys, primary_replicates
+from ..evaluation.metrics import percentile_interval
 from ..evaluation.options import ScoreOptions
 from ..evaluation.scoring import summarise
 
@@ -63,7 +68,41 @@ def _label_shift(truth: TruthSource, survey: str, options: ScoreOptions) -> Refe
         {f: b["pearson_r"] for f, b in summary["features"].items()}, primary_replicates(s))
 
 
+def _vote_noise(truth: TruthSource, options: ScoreOptions) -> Reference | None:
+    ukidss = truth(R.PRIMARY_SURVEY, R.PRIMARY_SPLIT)
+    try:
+        c = ceilings(ukidss, question_totals(ukidss), options)
+    except ValidationError:  # a truth without vote totals has no noise estimate
+        return None
+    summary = summarise_ceilings(c)
+    return Reference(
+        VOTE_NOISE, "Vote-noise ceiling",
+        "a perfect predictor of each galaxy's answer probabilities, against labels from "
+        "finite votes", summary["macro"]["r"],
+        tuple(summary["macro"]["ci"]) if summary["macro"]["ci"] is not None else None,
+        {f: b["r"] for f, b in summary["features"].items()},
+        None if c.replicates is None else c.replicates.mean(axis=1))
+
+
+VOTE_NOISE = "vote_noise"
+
+
 def references(truth: TruthSource, options: ScoreOptions) -> list[Reference]:
     """The reference rows of a group whose entries are scored against `truth`."""
-    shifts = [_label_shift(truth, s, options) for s in paired_optical_surveys()]
-    return [FLOOR, *(r for r in shifts if r is not None)]
+    rows = [_label_shift(truth, s, options) for s in paired_optical_surveys()]
+    rows.append(_vote_noise(truth, options))
+    return [FLOOR, *(r for r in rows if r is not None)]
+
+
+def gap_closed(primary: float | None, replicates: np.ndarray | None,
+               refs: list[Reference]) -> tuple[float | None, tuple[float, float] | None]:
+    """Share of the floor-to-ceiling gap an entry closes (primary / vote-noise ceiling), with
+    the percentile interval of the per-draw ratio (both on the same draws)."""
+    top = next((r for r in refs if r.key == VOTE_NOISE), None)
+    if top is None or primary is None or not top.primary:
+        return None, None
+    share = (primary - FLOOR.primary) / (top.primary - FLOOR.primary)
+    if replicates is None or top.replicates is None:
+        return share, None
+    lo, hi = percentile_interval((replicates - FLOOR.primary) / (top.replicates - FLOOR.primary))
+    return share, None if np.isnan(lo) else (float(lo), float(hi))
