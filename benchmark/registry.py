@@ -300,6 +300,10 @@ SURVEYS: Mapping[str, Survey] = MappingProxyType({s.name: s for s in (
            "hf-ukidss", ("validation", "test"), ood=True, covered_by="sdss"),
 )})
 
+#: The Hub dataset repo of the real-data benchmark (simulated builds are never pushed to it
+#: without an explicit flag).
+DATASET_REPO = "galaxy-sommelier/benchmark"
+
 #: The evaluation every submission must provide and the leaderboard ranks by.
 PRIMARY_SURVEY = "ukidss"
 PRIMARY_SPLIT = "test"

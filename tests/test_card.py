@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmark import registry as R
 from benchmark.cli.main import main
 from benchmark.dataset import layout as D
 from benchmark.dataset.build import build
 from benchmark.dataset.croissant import CROISSANT_FILE
-from benchmark.dataset.publish import (REAL_REPO, SPLIT_ROLES, card_metadata, changelog, features,
+from benchmark.dataset.publish import (SPLIT_ROLES, card_metadata, changelog, features,
                                        push, size_category)
 from benchmark.errors import SommelierError
 
@@ -184,9 +185,9 @@ def test_push_dry_run_lists_sizes_repo_and_revision(releases, capsys):
 def test_a_simulated_folder_is_not_pushed_to_the_real_repo_by_accident(simulated, capsys):
     folder = simulated[1]
     with pytest.raises(SommelierError, match="pass --allow-simulated"):
-        push(folder, REAL_REPO, dry_run=True)
-    assert main(["data", "push", "--folder", str(folder), "--repo", REAL_REPO, "--dry-run"]) != 0
+        push(folder, R.DATASET_REPO, dry_run=True)
+    assert main(["data", "push", "--folder", str(folder), "--repo", R.DATASET_REPO, "--dry-run"]) != 0
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "--allow-simulated" in error
-    assert push(folder, REAL_REPO, dry_run=True, allow_simulated=True)
+    assert push(folder, R.DATASET_REPO, dry_run=True, allow_simulated=True)
     assert push(folder, "someone/sandbox", dry_run=True)

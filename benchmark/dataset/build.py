@@ -118,7 +118,7 @@ def coverage_refusal(short: list[dict], rows: pd.DataFrame, maps: list[pd.DataFr
 def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = (),
           definition: SplitDefinition | None = None, allow_unmatched: bool = False,
           min_coverage: float = DEFAULT_MIN_COVERAGE,
-          strict: bool = False, num_proc: int = 1, repo: str = "galaxy-sommelier/benchmark",
+          strict: bool = False, num_proc: int = 1, repo: str = R.DATASET_REPO,
           progress: bool = True) -> BuildReport:
     """Read `sources` (`KIND:PATH` strings), build and publish the dataset folder `out`."""
     from . import publish

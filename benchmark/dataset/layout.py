@@ -3,6 +3,8 @@
 Layout (Hugging Face Hub style, one config per survey):
     README.md                                  dataset card; YAML `configs` name the shards
     data/<survey>/<split>-00000-of-00004.parquet
+    identity.json                              the identity audit (links, near misses, coverage)
+    croissant.json                             Croissant 1.0 metadata of the same folder
     MANIFEST.sha256                            sha256 of every file above, verified on download
 Columns: `id_str` (benchmark-wide unique), `survey`, `source_id`, `group_id` (one physical
 galaxy across surveys), `ra`/`dec` (nullable), `image` (`datasets.Image`), and for every

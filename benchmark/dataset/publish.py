@@ -73,7 +73,6 @@ def write_dataset(rows: pd.DataFrame, root: Path, definition, *, num_proc: int =
 
 
 #: The Hub id of the real-data dataset; a simulated folder is pushed there only on purpose.
-REAL_REPO = "galaxy-sommelier/benchmark"
 #: The card's front-matter tag that marks a folder built from a `sim:` source.
 SIMULATED_TAG = "simulated"
 #: What each split is for: one sentence per split name, whichever surveys have it.
@@ -344,7 +343,7 @@ def check_push_target(folder: Path, repo: str, allow_simulated: bool) -> None:
     """Refuse to put a simulated folder (its card's tag says so) on the real-data repo: its
     numbers would pass for results on the sky."""
     simulated = SIMULATED_TAG in card_metadata(folder).get("tags", [])
-    if simulated and repo.lower() == REAL_REPO and not allow_simulated:
+    if simulated and repo.lower() == R.DATASET_REPO and not allow_simulated:
         raise SommelierError(f"{folder} holds simulated data and {repo} is the real-data repo; "
                              "push it to another repo, or pass --allow-simulated "
                              "(allow_simulated=True) if you mean it")

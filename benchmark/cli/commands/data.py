@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ... import registry as R
+
 HELP = "Build the benchmark dataset from Galaxy Zoo sources, push it to the Hub, download it."
 
 
@@ -27,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                             "galaxy (every GZ UKIDSS galaxy is one; default 0.99)")
     build.add_argument("--strict", action="store_true", help="fail if any row fails a check")
     build.add_argument("--num-proc", type=int, default=1, help="shards written in parallel")
-    build.add_argument("--repo", default="galaxy-sommelier/benchmark",
+    build.add_argument("--repo", default=R.DATASET_REPO,
                        help="Hub id named in the dataset card's usage example")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(action_run=_build)
