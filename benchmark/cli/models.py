@@ -5,7 +5,10 @@ imports `baselines` (torch, transformers), and only when a model is trained or r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def train(config: str | Path, *, data: str | None = None, seed: int = 0,
@@ -22,3 +25,54 @@ def predict(checkpoint: str | Path, data: str, splits: list[str], entry: str | P
     from baselines.predict import predict as run
 
     return run(checkpoint, data, splits, entry, seed, **options)
+
+
+def image_predictor(checkpoint: str | Path,
+                    batch_size: int = 64) -> Callable[[np.ndarray], np.ndarray]:
+    """A checkpoint as a function of images, (B, S, S, 3) uint8 -> (B, 9) vote fractions of
+    the benchmark features: how a study that renders its own images (`sommelier attribute`)
+    runs a model. Images of another size than the model's are resized as `baselines.images`
+    resizes decoded JPEGs."""
+    import tempfile
+
+    import numpy as np
+    from baselines.data import ImageStore, SplitData
+    from baselines.distributed import single
+    from baselines.kinds import load_predictor
+
+    from .. import registry as R
+    from ..errors import SommelierError
+
+    predictor, meta = load_predictor(Path(checkpoint))
+    features = list(meta["features"])
+    missing = [f for f in R.BENCHMARK_FEATURES if f not in features]
+    if missing:
+        raise SommelierError(f"{checkpoint}: the model does not predict {', '.join(missing)}")
+    columns = [features.index(f) for f in R.BENCHMARK_FEATURES]
+    processes = single()
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        ids = np.arange(len(images)).astype(str)
+        with tempfile.TemporaryDirectory(prefix="sommelier-images-") as folder:
+            store = None
+            if predictor.image_size:
+                path = Path(folder) / "images.npy"
+                np.save(path, _resized(images, predictor.image_size))
+                store = ImageStore(path)
+            split = SplitData("images", ids, ids, None, store, "")
+            return predictor.predict(split, processes, batch_size, 0)[:, columns]
+
+    return predict
+
+
+def _resized(images: np.ndarray, size: int) -> np.ndarray:
+    """(B, S, S, 3) uint8 at `size` x `size` (antialiased bilinear, torch's uint8 path)."""
+    if images.shape[1:3] == (size, size):
+        return images
+    import torch
+    import torch.nn.functional as F
+
+    batch = torch.from_numpy(images).permute(0, 3, 1, 2)
+    resized = F.interpolate(batch, size=(size, size), mode="bilinear", antialias=True,
+                            align_corners=False)
+    return resized.permute(0, 2, 3, 1).contiguous().numpy()

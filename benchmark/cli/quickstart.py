@@ -61,6 +61,8 @@ class QuickstartResult:
     submissions: Path
     leaderboard: Path
     seconds: float
+    #: per question, the simulated shift that explains most of the best model's drop
+    attribution: str = ""
 
 
 def _fresh_output(out: Path) -> None:
@@ -98,6 +100,7 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
     data = str(out / simulated_name(n))
     build([f"sim:{sim}"], data, progress=progress)
     submissions = out / "submissions"
+    checkpoints: dict[str, Path] = {}  # each entry's seed-0 model
     for baseline in baselines:
         entry = submissions / baseline.slug
         for seed in range(seeds if baseline.seeded else 1):
@@ -105,10 +108,38 @@ def quickstart(out: str | Path, n: int = 4000, seeds: int = 1, image_size: int =
             checkpoint = train(baseline.config, data=data, seed=seed,
                                out=out / "runs" / f"{Path(baseline.config).stem}-seed{seed}")
             predict(checkpoint, data, list(PREDICTED_SPLITS), entry, seed=seed)
+            checkpoints.setdefault(baseline.slug, checkpoint)
     _step("scoring the entries and rendering the leaderboard", progress)
     board = out / "leaderboard"
     write_leaderboard(submissions, board, data_root=out)  # writes each entry's results.json
-    return QuickstartResult(out, submissions, board, time.perf_counter() - start)
+    _step("attributing the best model's UKIDSS drop to the simulated shifts", progress)
+    attribution = best_model_attribution(sim, data, checkpoints,
+                                         ranked_entries(submissions, out), progress)
+    return QuickstartResult(out, submissions, board, time.perf_counter() - start, attribution)
+
+
+#: UKIDSS test galaxies the quick start's attribution scores: seconds, not minutes.
+ATTRIBUTION_GALAXIES = 300
+
+
+def best_model_attribution(sim: Path, data: str, checkpoints: dict[str, Path],
+                           ranked: list[Ranked], progress: bool) -> str:
+    """Per question, the simulated shift that explains most of the best-ranked model's drop
+    from SDSS to UKIDSS (`sommelier attribute` on a few hundred galaxies), and the command
+    that prints all of it."""
+    from ..simulator.studies.attribution import question_summary
+    from .attribution import attribute_checkpoint
+
+    best = next((r for r in ranked if r.primary is not None and r.sub.slug in checkpoints), None)
+    if best is None:
+        return ""
+    slug, checkpoint = best.sub.slug.removeprefix(ENTRY_PREFIX), checkpoints[best.sub.slug]
+    result = attribute_checkpoint(sim, data, checkpoint, ATTRIBUTION_GALAXIES, model=slug,
+                                  progress=progress)
+    return "\n".join([f"Where {slug} (seed 0) loses its UKIDSS r, by simulated shift "
+                      f"({result.galaxies} UKIDSS test galaxies):", *question_summary(result),
+                      f"All of it: sommelier attribute --sim {sim} --data {data} "
+                      f"--checkpoint {checkpoint}"])
 
 
 def ranked_entries(submissions: Path, data_root: Path) -> list[Ranked]:
@@ -160,6 +191,7 @@ def report(result: QuickstartResult) -> str:
             f"exercise the benchmark, they say nothing about DINOv2 on real galaxies.\n\n"
             f"{ukidss_table(rows)}\n\n'-': undefined (a constant prediction has no correlation)."
             f"\n\n{comparison(rows, *COMPARISON)}\n\n"
+            + (f"{result.attribution}\n\n" if result.attribution else "") +
             f"Leaderboard page: {(result.leaderboard / 'index.html').as_uri()}\n"
             f"Per-feature plot: {result.leaderboard / 'per_feature.png'}\n"
             f"Entries: {result.submissions}\n"

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from ... import registry as R
 from ..population import Population, draw_population
 from ..randomness import stream
-from ..shifts import ALL, NONE, SHIFTS, parse_shifts, shifted_optics
+from ..shifts import ALL, NONE, parse_shifts, shifted_optics
 from ..surveys import REFERENCE, SurveyOptics
 from ..visibility import measure
 from ..votes import canonical_fractions, cast_votes
@@ -143,11 +143,13 @@ def shift_probe(n: int = 3000, seed: int = 0, image_size: int = 32,
     return pd.DataFrame(rows)
 
 
-def shift_settings() -> dict[str, tuple[str, ...]]:
-    """Every shift on, none, each alone and each left out: which difference costs what."""
-    settings = {ALL: (ALL,), NONE: (NONE,)}
-    settings.update({f"{s} only": (s,) for s in SHIFTS})
-    settings.update({f"all but {s}": tuple(o for o in SHIFTS if o != s) for s in SHIFTS})
+def shift_settings(on: Iterable[str] = (ALL,)) -> dict[str, tuple[str, ...]]:
+    """Every shift of `on` switched on, none, each alone and each left out: which difference
+    costs what (a simulation made with only some shifts on is taken apart into those)."""
+    on = parse_shifts(on)
+    settings = {ALL: on, NONE: ()}
+    settings.update({f"{s} only": (s,) for s in on})
+    settings.update({f"all but {s}": tuple(o for o in on if o != s) for s in on})
     return settings
 
 
