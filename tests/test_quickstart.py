@@ -43,7 +43,9 @@ def test_every_baseline_becomes_an_evaluated_entry(result):
     mixed = json.loads((result.submissions / "quickstart-tiny-cpu-mixed" / "results.json")
                        .read_text())
     assert mixed["entry"]["seeds"] == [0, 1] and mixed["primary"]["seeds"] == 2
-    assert set(mixed["evaluations"]) == {"ukidss/test", "sdss/test", "decals/test"}
+    assert set(mixed["evaluations"]) == {"ukidss/test", "sdss/test", "decals/test",
+                                         "sdss/paired_test", "decals/paired_test"}
+    assert set(mixed["paired"]) == {"sdss", "decals"}
     constant = json.loads((result.submissions / "quickstart-constant-sdss" / "results.json")
                           .read_text())
     assert constant["entry"]["seeds"] == [0]  # deterministic baselines run once
