@@ -125,6 +125,15 @@ class LossConfig:
 
 
 @dataclass(frozen=True)
+class AlgorithmConfig:
+    """How training turns a batch into an update (`baselines.algorithms`): ERM or an
+    out-of-distribution method, with that method's hyperparameters (checked against its own)."""
+
+    name: str = "erm"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProbeConfig:
     alphas: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 
@@ -153,6 +162,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     stages: tuple[StageConfig, ...] = ()
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    algorithm: AlgorithmConfig = field(default_factory=AlgorithmConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
 
     def __post_init__(self) -> None:

@@ -10,7 +10,11 @@ Training surveys are mixed by share, not by size: each epoch draws `share x epoc
 galaxies from each survey (cycling through a permutation of it), then shuffles. The epoch's
 order and each galaxy's random view depend only on (seed, stage, epoch), and each process of a
 data-parallel run takes its slice of every global batch, so one process and N processes see
-the same batches (the equivalent of a `DistributedSampler`, with mixing built in).
+the same batches (the equivalent of a `DistributedSampler`, with mixing built in). Algorithms
+that compare surveys within a batch (`baselines.algorithms`) get stratified epochs instead:
+every batch holds each survey's share exactly, interleaved so that each process's slice of it
+does too. Either way an epoch is `epoch_size` galaxies, so the mix never changes the number of
+optimiser steps.
 """
 
 from __future__ import annotations
@@ -200,7 +204,8 @@ class Pool:
         return np.concatenate([p.labels.fractions for p in self.parts])
 
     def gather(self, rows: np.ndarray) -> dict[str, torch.Tensor]:
-        """Images (uint8, N x 3 x S x S, channels-last) and labels of the given rows."""
+        """Images (uint8, N x 3 x S x S, channels-last), labels and domains (the index of each
+        row's part: its survey, for the algorithms that compare surveys) of the given rows."""
         offsets = self.offsets
         part_of = np.searchsorted(offsets, rows, side="right") - 1
         pieces: dict[str, list] = {}
@@ -217,21 +222,62 @@ class Pool:
                 pieces.setdefault("counts", []).append(part.labels.counts[local])
         back = np.argsort(np.concatenate(order))
         batch = {k: torch.from_numpy(np.concatenate(v)[back]) for k, v in pieces.items()}
+        batch["domains"] = torch.from_numpy(part_of)
         if "images" in batch:
             batch["images"] = batch["images"].permute(0, 3, 1, 2)
         return batch
 
 
+def epoch_length(config: DataConfig, sizes: list[int]) -> int:
+    """Galaxies per epoch: the config's fixed `epoch_size`, else all selected training galaxies
+    (which makes the number of steps depend on the mix: the reference configs fix it)."""
+    return config.epoch_size or sum(sizes)
+
+
+def apportion(shares: list[float], total: int) -> np.ndarray:
+    """`total` split in proportion to `shares`, in whole numbers (largest remainders)."""
+    wanted = np.asarray(shares, dtype=float) / sum(shares) * total
+    counts = np.floor(wanted).astype(int)
+    counts[np.argsort(counts - wanted)[: total - counts.sum()]] += 1
+    return counts
+
+
+def _cycled(size: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` rows of a part of `size`, cycling through fresh permutations of it."""
+    return np.concatenate([rng.permutation(size) for _ in range(-(-n // size))])[:n]
+
+
 def epoch_rows(sizes: list[int], shares: list[float], epoch_size: int,
                rng: np.random.Generator) -> np.ndarray:
     """Pool rows of one mixed epoch: `share x epoch_size` from each part, shuffled."""
-    wanted = np.asarray(shares, dtype=float) / sum(shares) * epoch_size
-    counts = np.floor(wanted).astype(int)
-    counts[np.argsort(counts - wanted)[: epoch_size - counts.sum()]] += 1  # largest remainders
     offsets = np.cumsum([0] + list(sizes))
-    rows = [offsets[p] + np.concatenate([rng.permutation(size) for _ in range(-(-n // size))])[:n]
-            for p, (size, n) in enumerate(zip(sizes, counts)) if n]
+    rows = [offsets[p] + _cycled(size, n, rng)
+            for p, (size, n) in enumerate(zip(sizes, apportion(shares, epoch_size))) if n]
     return rng.permutation(np.concatenate(rows))
+
+
+def batch_pattern(shares: list[float], batch_size: int) -> np.ndarray:
+    """The part of each position of a stratified batch: each part's share, interleaved evenly
+    (A B A B ..., not A A B B), so any contiguous slice holds about its share too."""
+    counts = apportion(shares, batch_size)
+    keys = np.concatenate([(np.arange(n) + 0.5) / n for n in counts if n])
+    parts = np.concatenate([np.full(n, p) for p, n in enumerate(counts) if n])
+    return parts[np.argsort(keys, kind="stable")]
+
+
+def stratified_rows(sizes: list[int], shares: list[float], epoch_size: int, batch_size: int,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Pool rows of one epoch of whole batches in which every batch holds each part's share
+    exactly, at the positions of `batch_pattern`."""
+    pattern = batch_pattern(shares, batch_size)
+    batches = epoch_size // batch_size
+    offsets = np.cumsum([0] + list(sizes))
+    rows = np.empty((batches, batch_size), dtype=np.int64)
+    for p, size in enumerate(sizes):
+        where = pattern == p
+        rows[:, where] = (offsets[p] + _cycled(size, batches * int(where.sum()), rng)
+                          ).reshape(batches, -1)
+    return rows.ravel()
 
 
 @dataclass(frozen=True)
@@ -336,4 +382,4 @@ def load_training_data(config: Config, data: str, seed: int,
     pool = Pool(tuple(train[s] for s in surveys))
     return TrainingData(pool, surveys, tuple(dc.mix[s] for s in surveys),
                         {s: Pool((v,)) for s, v in validation.items()},
-                        dc.epoch_size or len(pool), loaded)
+                        epoch_length(dc, [len(p) for p in pool.parts]), loaded)

@@ -11,6 +11,10 @@ Folders in the run's output: `last/` (model, optimizer and progress after the la
 killed run resumes from it), `stages/<name>/` (best checkpoint of each stage), `best/` (the
 final model, what `train` returns), `run.json` and `history.jsonl` (one line per epoch).
 The same code runs one process or many under `torchrun` (DDP).
+
+What a step does with a batch beyond ERM is the config's algorithm (`baselines.algorithms`).
+Every stage plans `Budget` steps: `data.epoch_size` galaxies per epoch in whole batches, so
+configs that differ in their mix of surveys train for the same number of steps and images.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import math
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -31,9 +35,12 @@ from torch import nn
 from benchmark.atomic import atomic_directory
 from benchmark.errors import SommelierError
 
+from .algorithms import Algorithm, Position, build_algorithm, check_algorithm
+from .augment import Draws
 from .checkpoint import restore_optimizer
 from .config import Config, StageConfig
-from .data import Plan, TrainingData, epoch_rows, iterate, load_training_data, loader, train_batches
+from .data import (Plan, TrainingData, epoch_rows, iterate, load_training_data, loader,
+                   stratified_rows, train_batches)
 from .distributed import Processes, start, stop
 from .images import Views, augment
 from .inference import autocast, over_pool
@@ -85,29 +92,65 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
 
 
 class Step:
-    """One optimisation step on one batch (on the device): normalise, augment, forward,
-    loss, backward, clip, update. Returns the batch loss, detached."""
+    """One optimisation step on one batch (on the device): the algorithm's image changes,
+    normalise, rotate/flip, the algorithm's mixing, forward, per-galaxy loss, the algorithm's
+    objective, backward, clip, update, the algorithm's after-step. Returns the batch's mean
+    loss on the targets it trained on, detached. `part` is this process's slice of each global
+    batch (what it keeps of the batch's random draws)."""
 
     def __init__(self, model: GalaxyRegressor, network: nn.Module,
-                 optimizer: torch.optim.Optimizer, loss: Loss, config: Config):
+                 optimizer: torch.optim.Optimizer, loss: Loss, config: Config,
+                 algorithm: Algorithm | None = None, part: slice = slice(None)):
         self.model, self.network, self.optimizer, self.loss = model, network, optimizer, loss
+        self.algorithm = algorithm or build_algorithm(config)
+        self.part, self.batch_size = part, config.training.batch_size
         self.ctx = LossContext(model.layout, model.output, config.loss)
         self.augmenting = config.data.augment.rotate or config.data.augment.flip
         self.bf16, self.clip = config.training.bf16, config.training.grad_clip
         self.trainable = [p for g in optimizer.param_groups for p in g["params"]]
 
-    def __call__(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        x = self.model.prepare(batch["images"])
+    def __call__(self, batch: dict[str, torch.Tensor], at: Position = Position()) -> torch.Tensor:
+        draws = Draws(at.key, self.part, self.batch_size)
+        x = self.model.prepare(self.algorithm.images(batch["images"], draws))
         if self.augmenting:
             x = augment(x, batch["angles"], batch["flips"])
+        x, fractions, counts = self.algorithm.mix(x, batch, draws)
         with autocast(x.device, self.bf16):
             logits = self.network(x)
-        loss = self.loss.fn(logits.float(), batch["fractions"], batch["counts"], self.ctx).mean()
+        losses = self.loss.fn(logits.float(), fractions, counts, self.ctx)
+        objective = self.algorithm.objective(losses, batch, at)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        objective.backward()
         nn.utils.clip_grad_norm_(self.trainable, self.clip)
         self.optimizer.step()
-        return loss.detach()
+        self.algorithm.after_step(self.optimizer, at)
+        return losses.mean().detach()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The optimiser steps (and images) each stage plans: `epoch_size` galaxies an epoch in
+    whole batches, whatever the mix of surveys. Early stopping can only end a stage sooner."""
+
+    epoch_size: int
+    batch_size: int
+    epochs: tuple[int, ...]  # per stage
+
+    @classmethod
+    def of(cls, config: Config, epoch_size: int) -> "Budget":
+        return cls(epoch_size, config.training.batch_size, tuple(s.epochs for s in config.stages))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.epoch_size // self.batch_size
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        return tuple(epochs * self.steps_per_epoch for epochs in self.epochs)
+
+    def to_dict(self) -> dict:
+        return {"epoch_size": self.epoch_size, "batch_size": self.batch_size,
+                "steps": list(self.steps), "images": [n * self.batch_size for n in self.steps]}
 
 
 @dataclass(frozen=True)
@@ -118,6 +161,7 @@ class Progress:
     epoch: int = 0  # the next epoch to run in `stage`
     best: float | None = None  # best validation loss of this stage so far
     bad_epochs: int = 0
+    algorithm: dict[str, list[float]] = field(default_factory=dict)  # its state() (GroupDRO's q)
 
 
 def check(config: Config, world: int) -> None:
@@ -134,6 +178,7 @@ def check(config: Config, world: int) -> None:
     if config.training.batch_size % world:
         raise SommelierError(f"batch size {config.training.batch_size} does not split evenly "
                              f"over {world} processes")
+    check_algorithm(config, world)
 
 
 def fit_dinov2(run: Run) -> Path:
@@ -142,7 +187,8 @@ def fit_dinov2(run: Run) -> Path:
         check(run.config, processes.world)
         with processes.main_first():
             data = load_training_data(run.config, run.data, run.seed, run.config.model.image_size)
-        record = make_record(run, data.loaded)
+        record = {**make_record(run, data.loaded),
+                  "budget": Budget.of(run.config, data.epoch_size).to_dict()}
         claim(run, record, write=processes.main)
         return Trainer(run, data, processes, record).fit()
     finally:
@@ -155,13 +201,16 @@ class Trainer:
         self.processes, self.device = processes, processes.device
         self.record = record
         self.loss = LOSSES[self.config.loss.name]
+        self.algorithm = build_algorithm(self.config, processes)
+        self.budget = Budget.of(self.config, data.epoch_size)
 
     def meta(self, model: GalaxyRegressor) -> dict:
         head = model.spec.head
         lora = f", LoRA rank {model.spec.lora.rank}" if model.spec.lora else ""
+        training = self.algorithm.describe()
         described = (f"{architecture(model.spec)}{lora} -> MLP head {list(head.hidden)} "
                      f"({head.norm} norm), {model.spec.output} outputs, "
-                     f"{self.config.loss.name} loss")
+                     f"{self.config.loss.name} loss" + (f", {training}" if training else ""))
         return {"kind": KIND, "run": self.record, "model": described}
 
     # --- folders --------------------------------------------------------------------------
@@ -186,7 +235,9 @@ class Trainer:
     def resume(self) -> tuple[GalaxyRegressor, Progress]:
         if (self.last / "checkpoint.json").is_file():
             model, meta = load_model(self.last)
-            return model, Progress(**meta["trainer"])
+            progress = Progress(**meta["trainer"])
+            self.algorithm.load_state(progress.algorithm)
+            return model, progress
         return new_model(self.config, self.run.seed), Progress()
 
     def fit_stage(self, model: GalaxyRegressor, progress: Progress,
@@ -200,28 +251,39 @@ class Trainer:
         if resumed:
             restore_optimizer(optimizer, self.last)
         network = self.parallel(model)
-        while True:
-            started = time.perf_counter()
-            train_loss, steps = self.train_epoch(model, network, optimizer, base_lrs, mode,
-                                                 progress)
+        index = progress.stage
+        with self.algorithm.attached(model):
+            while progress.stage == index:
+                progress = self.fit_epoch(model, network, optimizer, base_lrs, mode, progress)
+        return model, progress
+
+    def fit_epoch(self, model: GalaxyRegressor, network: nn.Module,
+                  optimizer: torch.optim.Optimizer, base_lrs: list[float], mode: BackboneMode,
+                  progress: Progress) -> Progress:
+        """Train, validate and checkpoint one epoch; returns the progress after it (the next
+        stage's start once this stage is finished)."""
+        stage = self.config.stages[progress.stage]
+        started = time.perf_counter()
+        train_loss, steps = self.train_epoch(model, network, optimizer, base_lrs, mode, progress)
+        with self.algorithm.evaluated(optimizer):  # SWA: its average is validated and kept
             val_loss = self.validate(model)
             improved = progress.best is None or val_loss < progress.best
-            progress = replace(progress, epoch=progress.epoch + 1,
-                               best=val_loss if improved else progress.best,
-                               bad_epochs=0 if improved else progress.bad_epochs + 1)
             if improved and self.processes.main:
                 save_model(self.stage_dir(progress.stage), model, self.meta(model))
-            finished = (progress.epoch == stage.epochs
-                        or progress.bad_epochs >= self.config.training.patience)
-            self.log(stage, progress, train_loss, val_loss, steps, time.perf_counter() - started)
-            if finished:
-                progress = Progress(stage=progress.stage + 1)
-            if self.processes.main:
-                save_model(self.last, model, {**self.meta(model), "trainer": asdict(progress)},
-                           optimizer)
-            self.processes.barrier()
-            if finished:
-                return model, progress
+        progress = replace(progress, epoch=progress.epoch + 1,
+                           best=val_loss if improved else progress.best,
+                           bad_epochs=0 if improved else progress.bad_epochs + 1,
+                           algorithm=self.algorithm.state())
+        finished = (progress.epoch == stage.epochs
+                    or progress.bad_epochs >= self.config.training.patience)
+        self.log(stage, progress, train_loss, val_loss, steps, time.perf_counter() - started)
+        if finished:
+            progress = Progress(stage=progress.stage + 1, algorithm=progress.algorithm)
+        if self.processes.main:
+            save_model(self.last, model, {**self.meta(model), "trainer": asdict(progress)},
+                       optimizer)
+        self.processes.barrier()
+        return progress
 
     def parallel(self, model: GalaxyRegressor) -> nn.Module:
         if self.processes.world == 1:
@@ -240,33 +302,45 @@ class Trainer:
         stage = cfg.stages[progress.stage]
         key = [self.run.seed, progress.stage, progress.epoch]
         rng = np.random.default_rng(key)
-        rows = epoch_rows([len(p) for p in data.train.parts], list(data.shares), data.epoch_size,
-                          rng)
+        rows = self.epoch_rows(rng)
         views = Views.draw(len(rows), rng, cfg.data.augment.rotate, cfg.data.augment.flip)
         batches = train_batches(len(rows), cfg.training.batch_size, self.processes.rank,
                                 self.processes.world)
         if not batches:
             raise SommelierError(f"an epoch of {len(rows)} galaxies holds no full batch of "
                                  f"{cfg.training.batch_size}")
-        total = stage.epochs * len(batches)
+        total = self.budget.steps[progress.stage]
         warmup = math.ceil(cfg.training.warmup * total)
         torch.manual_seed(int(np.random.SeedSequence(key).generate_state(1)[0]))  # dropout
         model.train()
         if not mode.trains_backbone:
             model.backbone.eval()
-        step = Step(model, network, optimizer, self.loss, cfg)
+        local = cfg.training.batch_size // self.processes.world
+        part = slice(self.processes.rank * local, (self.processes.rank + 1) * local)
+        step = Step(model, network, optimizer, self.loss, cfg, self.algorithm, part)
         plan_loader = loader(data.train, Plan(rows, views), batches, cfg.data.num_workers,
                              self.device)
         desc = f"{stage.name} epoch {progress.epoch + 1}/{stage.epochs}"
         loss_sum = torch.zeros((), device=self.device)
         for i, batch in enumerate(iterate(plan_loader, self.device, desc, self.processes.main)):
-            factor = lr_factor(progress.epoch * len(batches) + i, total, warmup)
+            index = progress.epoch * len(batches) + i
+            factor = lr_factor(index, total, warmup)
             for group, base in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = base * factor
-            loss_sum += step(batch)
+            loss_sum += step(batch, Position(index, total, (*key, i + 1)))
         count = torch.tensor(float(len(batches)), device=self.device)
         mean = self.processes.sum(torch.stack([loss_sum, count]))
         return float(mean[0] / mean[1]), len(batches)
+
+    def epoch_rows(self, rng: np.random.Generator) -> np.ndarray:
+        """The pool rows of one epoch: mixed by share, or stratified per batch when the
+        algorithm compares surveys within each batch."""
+        data = self.data
+        sizes, shares = [len(p) for p in data.train.parts], list(data.shares)
+        if self.algorithm.stratified:
+            return stratified_rows(sizes, shares, data.epoch_size, self.config.training.batch_size,
+                                   rng)
+        return epoch_rows(sizes, shares, data.epoch_size, rng)
 
     def validate(self, model: GalaxyRegressor) -> float:
         """Validation loss: each survey's mean, weighted by its share of training."""
@@ -294,6 +368,8 @@ class Trainer:
         line = {"stage": stage.name, "epoch": progress.epoch, "train_loss": train_loss,
                 "val_loss": val_loss, "best_val_loss": progress.best, "steps": steps,
                 "seconds": round(seconds, 3), "steps_per_s": round(steps / seconds, 3)}
+        if progress.algorithm:
+            line["algorithm"] = progress.algorithm
         with open(self.run.out / HISTORY, "a") as fh:
             fh.write(json.dumps(line) + "\n")
         print(f"{stage.name} epoch {progress.epoch}/{stage.epochs}: train loss {train_loss:.5g}, "
