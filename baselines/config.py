@@ -26,15 +26,23 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 
 @dataclass(frozen=True)
 class BackboneConfig:
-    """Exactly one of `source` (Hub id or local `save_pretrained` folder) and `random`
-    (`Dinov2Config` keyword arguments for a randomly initialised backbone: tests, quick start)."""
+    """Exactly one of `source` (DINOv2: Hub id or local `save_pretrained` folder), `random`
+    (`Dinov2Config` keyword arguments for a randomly initialised DINOv2: tests, quick start) and
+    `timm` (a `timm.create_model` name: `convnext_nano`, `hf_hub:mwalmsley/zoobot-encoder-...`,
+    `local-dir:FOLDER`; `pretrained: false` gives it random weights)."""
 
     source: str | None = None
     random: dict[str, Any] | None = None
+    timm: str | None = None
+    pretrained: bool = True  # timm only
 
     def __post_init__(self) -> None:
-        if (self.source is None) == (self.random is None):
-            raise SommelierError("model.backbone needs exactly one of `source` and `random`")
+        if sum(v is not None for v in (self.source, self.random, self.timm)) != 1:
+            raise SommelierError("model.backbone needs exactly one of `source`, `random` and "
+                                 "`timm`")
+        if not self.pretrained and self.timm is None:
+            raise SommelierError("model.backbone.pretrained applies to `timm` backbones; a "
+                                 "random DINOv2 is `random: {...}`")
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class HeadConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     backbone: BackboneConfig = field(default_factory=lambda: BackboneConfig("facebook/dinov2-base"))
-    pooling: str = "cls"  # cls | cls+mean
+    pooling: str = "cls"  # DINOv2: cls | cls+mean; timm: global
     head: HeadConfig = field(default_factory=HeadConfig)
     output: str = "softmax"  # softmax per question | sigmoid per answer (the study's)
     image_size: int = 224

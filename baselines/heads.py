@@ -1,11 +1,13 @@
-"""What sits on top of the backbone: pooling of its tokens, the MLP head, the output activation.
+"""What sits on top of the pooled backbone features: the MLP head and the output activation.
 
-Each is a small registry so a config picks one by name:
-- pooling: `cls` (DINOv2's layer-normed CLS token) or `cls+mean` (CLS and mean patch token,
-  concatenated, as DINOv2's own linear evaluation does);
-- output: `softmax` per question (fractions of one question sum to 1), `sigmoid` per answer
-  (the original study's independent outputs) or `clip` (clip to [0, 1], then renormalise each
-  question: for the ridge probe, whose outputs are already fractions up to small overshoots).
+Each is a small registry so a config picks one by name (poolings belong to a backbone family:
+`baselines.backbone`):
+- output: `softmax` per question (a complete question's fractions sum to 1; an incomplete
+  question gets an extra 'other' logit, dropped from the fractions, so they sum to at most 1),
+  `sigmoid` per answer (the original study's independent outputs: no sum is enforced) or `clip`
+  (clip to [0, 1], then renormalise each complete question and cap each incomplete one at 1:
+  for the ridge probe, whose outputs are already fractions up to small overshoots).
+An output says how many logits it needs, so the head is built to fit it.
 """
 
 from __future__ import annotations
@@ -22,21 +24,22 @@ from .lookup import lookup
 
 
 @dataclass(frozen=True)
-class Pooling:
-    width: int  # pooled size in units of the backbone's hidden size
-    pool: Callable[[object], torch.Tensor]  # backbone output -> (N, width * hidden)
+class Output:
+    fractions: Callable[[torch.Tensor, Layout], torch.Tensor]  # logits -> (N, K) fractions
+    width: Callable[[Layout], int]  # logits the head must produce
+
+    def __call__(self, logits: torch.Tensor, layout: Layout) -> torch.Tensor:
+        return self.fractions(logits, layout)
 
 
-POOLINGS: dict[str, Pooling] = {
-    "cls": Pooling(1, lambda out: out.pooler_output),
-    "cls+mean": Pooling(2, lambda out: torch.cat(
-        [out.pooler_output, out.last_hidden_state[:, 1:].mean(1)], 1)),
-}
+def _per_feature(layout: Layout) -> int:
+    return len(layout.features)
 
-OUTPUTS: dict[str, Callable[[torch.Tensor, Layout], torch.Tensor]] = {
-    "softmax": lambda logits, layout: layout.softmax(logits),
-    "sigmoid": lambda logits, layout: torch.sigmoid(logits),
-    "clip": lambda logits, layout: layout.renormalise(logits.clamp(0, 1)),
+
+OUTPUTS: dict[str, Output] = {
+    "softmax": Output(lambda logits, layout: layout.softmax(logits), lambda layout: layout.width),
+    "sigmoid": Output(lambda logits, layout: torch.sigmoid(logits), _per_feature),
+    "clip": Output(lambda logits, layout: layout.renormalise(logits.clamp(0, 1)), _per_feature),
 }
 
 NORMS: dict[str, Callable[[int], nn.Module]] = {

@@ -1,7 +1,8 @@
-"""The DINOv2 regressor: backbone -> pooled tokens -> MLP head -> vote fractions.
+"""The regressor: backbone (DINOv2 or timm) -> pooled features -> MLP head -> vote fractions.
 
-`ModelSpec` is everything needed to rebuild the network without the Hub (backbone config dict,
-head, pooling, output, input size and normalisation); checkpoints store it beside the weights.
+`ModelSpec` is everything needed to rebuild the network without the Hub (backbone family and
+architecture dict, head, pooling, output, input size and normalisation); checkpoints store it
+beside the weights.
 The model takes normalised float images; `prepare` turns the uint8 batches the data pipeline
 delivers into that, on whatever device the batch is on.
 """
@@ -16,10 +17,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from .backbone import backbone_from_dict, load_backbone, with_lora
+from benchmark.errors import SommelierError
+
+from .backbone import FAMILIES, load_backbone, with_lora
 from .checkpoint import read_meta, read_tensors, save_checkpoint
-from .config import BackboneConfig, Config, HeadConfig, LoraConfig, build_dataclass
-from .heads import OUTPUTS, POOLINGS, build_head
+from .config import Config, HeadConfig, LoraConfig, build_dataclass
+from .heads import OUTPUTS, build_head
 from .images import ImageStats
 from .layout import Layout
 from .lookup import lookup
@@ -28,7 +31,7 @@ from .lookup import lookup
 @dataclass(frozen=True)
 class ModelSpec:
     features: tuple[str, ...]
-    architecture: dict[str, Any]  # the backbone's transformers config, as a dict
+    architecture: dict[str, Any]  # what the backbone's family rebuilds it from
     pretraining: str  # where the backbone's starting weights came from
     pooling: str
     head: HeadConfig
@@ -36,6 +39,7 @@ class ModelSpec:
     image_size: int
     stats: ImageStats
     lora: LoraConfig | None = None
+    family: str = "dinov2"  # a key of `baselines.backbone.FAMILIES`
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -51,20 +55,21 @@ class GalaxyRegressor(nn.Module):
         self.spec = spec
         self.layout = Layout(spec.features)
         self.backbone = backbone
-        self.pooling = lookup(POOLINGS, spec.pooling, "pooling")
+        self.family = lookup(FAMILIES, spec.family, "backbone family")
+        self.pooling = lookup(self.family.poolings, spec.pooling, f"{spec.family} pooling")
         self.output = lookup(OUTPUTS, spec.output, "output")
-        self.head = build_head(spec.head, self.embedding_width, len(spec.features))
+        self.head = build_head(spec.head, self.embedding_width, self.output.width(self.layout))
 
     @property
     def embedding_width(self) -> int:
-        return self.pooling.width * self.spec.architecture["hidden_size"]
+        return self.pooling.width * self.family.features(self.spec.architecture)
 
     def prepare(self, pixels: torch.Tensor) -> torch.Tensor:
         """uint8 (N, 3, H, W) -> normalised float input."""
         return self.spec.stats.normalise(pixels)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pooling.pool(self.backbone(pixel_values=x))
+        return self.pooling.pool(self.backbone, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised images -> logits (N, K); `fractions` turns them into vote fractions."""
@@ -83,27 +88,20 @@ class GalaxyRegressor(nn.Module):
 def new_model(config: Config, seed: int, head: HeadConfig | None = None,
               output: str | None = None) -> GalaxyRegressor:
     """The model a run starts from: pretrained (or random) backbone, fresh seeded head."""
-    backbone, stats = load_backbone(config.model.backbone, seed)
+    family, backbone = load_backbone(config, seed)
     spec = ModelSpec(
-        features=config.feature_names, architecture=backbone.config.to_dict(),
-        pretraining=describe_pretraining(config.model.backbone), pooling=config.model.pooling,
+        features=config.feature_names, architecture=backbone.architecture,
+        pretraining=backbone.pretraining, pooling=config.model.pooling,
         head=head or config.model.head, output=output or config.model.output,
-        image_size=config.model.image_size, stats=stats)
+        image_size=config.model.image_size, stats=backbone.stats, family=family)
     torch.manual_seed(seed)
-    return GalaxyRegressor(spec, backbone)
-
-
-def describe_pretraining(backbone: BackboneConfig) -> str:
-    if backbone.random is not None:
-        return "none (randomly initialised backbone)"
-    return f"{backbone.source} (self-supervised DINOv2 weights)"
+    return GalaxyRegressor(spec, backbone.module)
 
 
 def architecture(spec: ModelSpec) -> str:
     """A one-line summary of the backbone, for submission metadata."""
-    arch = spec.architecture
-    return (f"DINOv2 ViT (hidden {arch['hidden_size']}, {arch['num_hidden_layers']} layers, "
-            f"patch {arch['patch_size']}) at {spec.image_size} px, {spec.pooling} pooling")
+    described = lookup(FAMILIES, spec.family, "backbone family").describe(spec.architecture)
+    return f"{described} at {spec.image_size} px, {spec.pooling} pooling"
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -121,9 +119,15 @@ def load_model(folder: Path) -> tuple[GalaxyRegressor, dict[str, Any]]:
     """Rebuild a saved model from its checkpoint alone (no Hub access)."""
     meta = read_meta(folder)
     spec = ModelSpec.from_dict(meta["spec"])
-    backbone = backbone_from_dict(spec.architecture)
+    backbone = lookup(FAMILIES, spec.family, "backbone family").rebuild(spec.architecture)
     if spec.lora is not None:
         backbone = with_lora(backbone, spec.lora)
     model = GalaxyRegressor(spec, backbone)
-    model.load_state_dict(read_tensors(folder))
+    try:
+        model.load_state_dict(read_tensors(folder))
+    except RuntimeError as exc:
+        raise SommelierError(
+            f"{folder}: its weights do not fit the model its spec describes (a softmax head "
+            "written before incomplete questions had an 'other' logit must be retrained): "
+            f"{str(exc).splitlines()[0]}") from exc
     return model, meta

@@ -14,7 +14,8 @@ def test_bundled_configs_load(name):
     assert config.name == name
     # a randomly initialised backbone must be visible in the config's and the entry's names
     if config.model.backbone.random is not None and config.kind != "constant":
-        assert name.startswith("tiny-") and "random" in config.entry.name.lower()
+        assert name.startswith(("tiny-", "throughput-"))
+        assert "random" in config.entry.name.lower()
 
 
 def test_the_experiments_of_the_issue_exist():

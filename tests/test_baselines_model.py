@@ -52,10 +52,11 @@ def test_a_folder_without_image_processor_gets_dinov2_statistics(tmp_path, pretr
 
 
 def test_fractions_of_each_question_sum_to_one(tmp_path):
-    model = new_model(tiny_config(tmp_path, features="study26"), seed=0).eval()
+    """On a set of complete questions (incomplete ones: tests/test_baselines_heads.py)."""
+    model = new_model(tiny_config(tmp_path, features="all"), seed=0).eval()
     with torch.no_grad():
         fractions = model.fractions(model(model.prepare(_images())))
-    assert fractions.shape == (4, len(R.FEATURE_SETS["study26"]))
+    assert fractions.shape == (4, len(R.FEATURE_SETS["all"]))
     assert torch.all((fractions > 0) & (fractions < 1))
     sums = model.layout.question_sums(fractions)
     assert torch.allclose(sums, torch.ones_like(sums), atol=1e-6)

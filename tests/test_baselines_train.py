@@ -40,8 +40,9 @@ def _train_loss(model, config, bench):
     return losses.mean().item()
 
 
-# the fakes' votes are random: most of a likelihood is noise no model can remove
-@pytest.mark.parametrize("loss, ratio", [("mse", 0.9), ("dirichlet-multinomial", 0.99)])
+# the fakes' votes are random: most of a likelihood is noise no model can remove (and study26's
+# 'other' logits start an untrained model closer to its targets, so mse has less left to gain)
+@pytest.mark.parametrize("loss, ratio", [("mse", 0.92), ("dirichlet-multinomial", 0.99)])
 def test_a_few_cpu_steps_reduce_the_loss(tmp_path, bench, cache, loss, ratio):
     config = tiny_config(cache, loss={"name": loss}, data={"augment": {"rotate": False}},
                          stages=[{"name": "all", "backbone": "full", "epochs": 3,

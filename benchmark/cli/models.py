@@ -27,6 +27,15 @@ def predict(checkpoint: str | Path, data: str, splits: list[str], entry: str | P
     return run(checkpoint, data, splits, entry, seed, **options)
 
 
+def sweep(configs: list[str], seeds: list[int], data: str | None, *, launcher: str,
+          out: str | Path, splits: list[str], **options: Any) -> list[Path]:
+    """Train and predict every config x seed on a launcher; returns the collected entries."""
+    from baselines.sweep import Options, sweep as run
+
+    return run(configs, seeds, data, launcher=launcher, out=out, splits=splits,
+               options=Options(**options))
+
+
 def image_predictor(checkpoint: str | Path,
                     batch_size: int = 64) -> Callable[[np.ndarray], np.ndarray]:
     """A checkpoint as a function of images, (B, S, S, 3) uint8 -> (B, 9) vote fractions of
