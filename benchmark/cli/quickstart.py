@@ -29,6 +29,8 @@ MARKER = ".sommelier-quickstart"
 PREDICTED_SPLITS = ("ukidss:test", "sdss:test", "decals:test", "sdss:paired_test",
                     "decals:paired_test")
 ENTRY_PREFIX = "quickstart-"
+#: Seeds per model below which the verdict warns that training noise is not in its interval.
+RELIABLE_SEEDS = 3
 MIN_GALAXIES = 200
 
 
@@ -178,9 +180,15 @@ def comparison(rows: list[Ranked], mixed_config: str, sdss_config: str) -> str:
         interval = f"paired 95% interval [{paired.ci[0]:+.3f}, {paired.ci[1]:+.3f}]"
         certainty = (f"{interval} contains 0, so this run cannot tell them apart"
                      if paired.tied else f"{interval} excludes 0")
+    seeds = min(len(mixed.sub.seeds), len(sdss.sub.seeds))
+    caveat = ("" if seeds >= RELIABLE_SEEDS else
+              f" With {seeds} seed{'s' if seeds > 1 else ''} per model the interval covers the "
+              f"test galaxies only, not how training varies from seed to seed (larger than this "
+              f"gap for the tiny models): pass --seeds {RELIABLE_SEEDS} or more before reading it "
+              f"as a verdict.")
     return (f"Mixed SDSS+DECaLS training {verdict} SDSS-only on UKIDSS here: macro r "
-            f"{number(mixed.primary)} vs {number(sdss.primary)} ({paired.difference:+.3f}); "
-            f"{certainty}. "
+            f"{number(mixed.primary)} vs {number(sdss.primary)} ({paired.difference:+.3f}, "
+            f"seed means of {seeds} seed{'s' if seeds > 1 else ''} each); {certainty}.{caveat} "
             "(The original study found +0.064 on real data, with one seed and no intervals.)")
 
 
