@@ -143,13 +143,13 @@ def launch_torchrun(jobs: list[Job], options: Options) -> None:
 
 
 def launch_slurm(jobs: list[Job], options: Options) -> None:
+    if options.cluster == "slurm" and shutil.which("sbatch") is None:
+        raise SommelierError("no Slurm here (sbatch is not on PATH); `--cluster local` runs "
+                             "the same jobs as local processes")
     try:
         import submitit
     except ImportError:
         raise SommelierError("the slurm launcher needs submitit: pip install submitit") from None
-    if options.cluster == "slurm" and shutil.which("sbatch") is None:
-        raise SommelierError("no Slurm here (sbatch is not on PATH); `--cluster local` runs "
-                             "the same jobs as local processes")
     folder = jobs[0].run.parent.parent / "slurm"
     executor = submitit.AutoExecutor(folder=folder / "%j", cluster=options.cluster)
     executor.update_parameters(name="sommelier-sweep", timeout_min=options.time, nodes=1,

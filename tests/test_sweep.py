@@ -13,6 +13,11 @@ from benchmark.cli.main import main
 from benchmark.evaluation.submission import load_submission, prediction_files
 from tests.baselines_support import bench, cache, tiny_raw, write_config  # noqa: F401 (fixtures)
 
+# submitit binds logging handlers to sys.stdout/stderr when first imported: imported here, at
+# collection, they hold pytest's session streams, not one test's capture (closed after it, which
+# broke every later test of the worker).
+submitit = pytest.importorskip("submitit")
+
 HEAD_ONLY = [{"name": "head", "backbone": "frozen", "epochs": 1, "head_lr": 1e-2}]
 
 
@@ -42,7 +47,6 @@ def test_the_cli_sweeps_seeds_into_one_entry(tmp_path, capsys, bench, config):  
 
 
 def test_slurm_jobs_run_through_submitit(tmp_path, bench, config):  # noqa: F811
-    pytest.importorskip("submitit")
     from baselines.sweep import Options
 
     out = tmp_path / "sweep"
