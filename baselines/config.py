@@ -122,7 +122,10 @@ class TrainingConfig:
     weight_decay: float = 0.01
     warmup: float = 0.1  # share of each stage's steps
     grad_clip: float = 1.0
-    patience: int = 3  # epochs without a better validation loss before a stage stops
+    patience: int = 3  # epochs without a better validation score before a stage stops
+    # what "better" means for the best checkpoint and patience: validation `loss` (lower) or
+    # `correlation` (higher: the flattened Pearson r the original study early-stopped on)
+    select: str = "loss"
     bf16: bool = True  # autocast on GPU; CPU always runs float32
 
 
@@ -130,6 +133,9 @@ class TrainingConfig:
 class LossConfig:
     name: str = "mse"  # mse | multinomial | dirichlet-multinomial
     concentration: float = 20.0  # Dirichlet precision: how much volunteers disagree
+    # unasked questions' NaN fractions: `mask` (left out of the loss) | `zero` (target 0 and
+    # every output trained, as the original study did; fraction losses only)
+    missing: str = "mask"
 
 
 @dataclass(frozen=True)

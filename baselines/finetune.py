@@ -4,7 +4,8 @@ Each stage (`frozen`: head only on a frozen backbone; `full`: everything, with s
 backbone and head learning rates; `lora`: LoRA adapters and head) starts from the best
 checkpoint of the stage before, trains with AdamW, a cosine schedule with warm-up and gradient
 clipping (bf16 autocast on GPUs), validates on the in-distribution validation split of the
-training surveys after every epoch and stops after `patience` epochs without improvement.
+training surveys after every epoch and stops after `patience` epochs without improvement
+(of the validation loss, or of the correlation: `training.select`, `baselines.selection`).
 UKIDSS is never read here.
 
 Folders in the run's output: `last/` (model, optimizer and progress after the latest epoch: a
@@ -44,10 +45,11 @@ from .data import (Plan, TrainingData, epoch_rows, iterate, load_training_data, 
 from .distributed import Processes, start, stop
 from .images import Views, augment
 from .inference import autocast, over_pool
-from .losses import LOSSES, Loss, LossContext
+from .losses import LOSSES, MISSING, Loss, LossContext, targets
 from .lookup import lookup
 from .model import GalaxyRegressor, architecture, load_model, new_model, save_model
 from .run import Run, claim, make_record
+from .selection import MOMENTS, SELECTIONS, improves, moments, pearson
 
 KIND = "dinov2"
 HISTORY = "history.jsonl"
@@ -159,7 +161,7 @@ class Progress:
 
     stage: int = 0
     epoch: int = 0  # the next epoch to run in `stage`
-    best: float | None = None  # best validation loss of this stage so far
+    best: float | None = None  # best validation score (`training.select`) of this stage so far
     bad_epochs: int = 0
     algorithm: dict[str, list[float]] = field(default_factory=dict)  # its state() (GroupDRO's q)
 
@@ -171,6 +173,11 @@ def check(config: Config, world: int) -> None:
     loss = lookup(LOSSES, config.loss.name, "loss")
     if loss.needs_softmax and config.model.output != "softmax":
         raise SommelierError(f"loss {config.loss.name!r} needs `model.output: softmax`")
+    lookup(MISSING, config.loss.missing, "loss.missing")
+    if config.loss.missing != "mask" and not loss.reads_fractions:
+        raise SommelierError(f"loss.missing: {config.loss.missing} fills fractions; loss "
+                             f"{config.loss.name!r} reads vote counts (unasked: 0 votes)")
+    lookup(SELECTIONS, config.training.select, "training.select")
     for stage in config.stages:
         lookup(BACKBONE_MODES, stage.backbone, "stage backbone mode")
         if stage.epochs < 1:
@@ -265,18 +272,19 @@ class Trainer:
         stage = self.config.stages[progress.stage]
         started = time.perf_counter()
         train_loss, steps = self.train_epoch(model, network, optimizer, base_lrs, mode, progress)
+        select = self.config.training.select
         with self.algorithm.evaluated(optimizer):  # SWA: its average is validated and kept
-            val_loss = self.validate(model)
-            improved = progress.best is None or val_loss < progress.best
+            scores = self.validate(model)
+            improved = improves(select, scores[select], progress.best)
             if improved and self.processes.main:
                 save_model(self.stage_dir(progress.stage), model, self.meta(model))
         progress = replace(progress, epoch=progress.epoch + 1,
-                           best=val_loss if improved else progress.best,
+                           best=scores[select] if improved else progress.best,
                            bad_epochs=0 if improved else progress.bad_epochs + 1,
                            algorithm=self.algorithm.state())
         finished = (progress.epoch == stage.epochs
                     or progress.bad_epochs >= self.config.training.patience)
-        self.log(stage, progress, train_loss, val_loss, steps, time.perf_counter() - started)
+        self.log(stage, progress, train_loss, scores, steps, time.perf_counter() - started)
         if finished:
             progress = Progress(stage=progress.stage + 1, algorithm=progress.algorithm)
         if self.processes.main:
@@ -342,38 +350,59 @@ class Trainer:
                                    rng)
         return epoch_rows(sizes, shares, data.epoch_size, rng)
 
-    def validate(self, model: GalaxyRegressor) -> float:
-        """Validation loss: each survey's mean, weighted by its share of training."""
+    def validate(self, model: GalaxyRegressor) -> dict[str, float]:
+        """Validation scores, each survey's weighted by its share of training: `loss` (mean
+        per galaxy) and, when `training.select` needs it, `correlation` (flattened r)."""
         model.eval()
         ctx = LossContext(model.layout, model.output, self.config.loss)
+        correlates = SELECTIONS[self.config.training.select].correlates
 
-        def losses(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        def outputs(batch: dict[str, torch.Tensor]) -> torch.Tensor:
             with autocast(self.device, self.config.training.bf16):
-                logits = model(model.prepare(batch["images"]))
-            return self.loss.fn(logits.float(), batch["fractions"], batch["counts"], ctx)
+                logits = model(model.prepare(batch["images"])).float()
+            losses = self.loss.fn(logits, batch["fractions"], batch["counts"], ctx)
+            if not correlates:
+                return losses
+            filled, kept = targets(batch["fractions"], self.config.loss.missing)
+            sums = moments(model.output(logits, model.layout), filled, kept)
+            return torch.cat([losses[:, None].double(), sums], 1)
 
-        means = []
+        per_survey = []
         for survey, pool in self.data.validation.items():
-            values = over_pool(losses, pool, self.config.training.batch_size, self.processes,
+            values = over_pool(outputs, pool, self.config.training.batch_size, self.processes,
                                self.config.data.num_workers, desc=f"validate {survey}")
-            sums = torch.stack([values.sum(), torch.tensor(float(len(values)))])
-            total, count = self.processes.sum(sums)
-            means.append(float(total / count))
-        return float(np.average(means, weights=self.data.shares))
+            score = self.survey_correlation if correlates else self.survey_loss
+            per_survey.append(score(values))
+        return {key: float(np.average([s[key] for s in per_survey], weights=self.data.shares))
+                for key in per_survey[0]}
 
-    def log(self, stage: StageConfig, progress: Progress, train_loss: float, val_loss: float,
-            steps: int, seconds: float) -> None:
+    def survey_loss(self, losses: torch.Tensor) -> dict[str, float]:
+        """One survey's mean validation loss over all processes' galaxies."""
+        sums = torch.stack([losses.sum(), torch.tensor(float(len(losses)))])
+        total, count = self.processes.sum(sums)
+        return {"loss": float(total / count)}
+
+    def survey_correlation(self, values: torch.Tensor) -> dict[str, float]:
+        """One survey's mean loss and flattened r from per-galaxy [loss, moments] rows."""
+        values = values.reshape(-1, 1 + MOMENTS).double()
+        sums = self.processes.sum(torch.cat([values.sum(0), torch.tensor([float(len(values))])]))
+        return {"loss": float(sums[0] / sums[-1]), "correlation": pearson(sums[1:-1])}
+
+    def log(self, stage: StageConfig, progress: Progress, train_loss: float,
+            scores: dict[str, float], steps: int, seconds: float) -> None:
         if not self.processes.main:
             return
         line = {"stage": stage.name, "epoch": progress.epoch, "train_loss": train_loss,
-                "val_loss": val_loss, "best_val_loss": progress.best, "steps": steps,
+                **{f"val_{key}": value for key, value in scores.items()},
+                f"best_val_{self.config.training.select}": progress.best, "steps": steps,
                 "seconds": round(seconds, 3), "steps_per_s": round(steps / seconds, 3)}
         if progress.algorithm:
             line["algorithm"] = progress.algorithm
         with open(self.run.out / HISTORY, "a") as fh:
             fh.write(json.dumps(line) + "\n")
+        validation = ", ".join(f"validation {key} {value:.5g}" for key, value in scores.items())
         print(f"{stage.name} epoch {progress.epoch}/{stage.epochs}: train loss {train_loss:.5g}, "
-              f"validation loss {val_loss:.5g} ({line['steps_per_s']} steps/s)", file=sys.stderr)
+              f"{validation} ({line['steps_per_s']} steps/s)", file=sys.stderr)
 
     def finish(self) -> Path:
         """Publish the last stage's best checkpoint as `best/`."""

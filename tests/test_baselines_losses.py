@@ -82,3 +82,29 @@ def test_feature_sets_must_keep_questions_together():
     with pytest.raises(SommelierError, match="together"):
         Layout(("smooth", "bar_yes", "featured_or_disk"))
     assert len(Layout(R.FEATURE_SETS["study26"]).questions) == 9
+
+
+def _mse(fractions, logits, missing):
+    ctx = LossContext(LAYOUT, OUTPUTS["softmax"], LossConfig("mse", missing=missing))
+    return LOSSES["mse"].fn(logits, fractions, torch.zeros_like(fractions), ctx)
+
+
+def test_zero_filled_mse_is_the_loss_on_targets_with_nan_as_zero_and_every_weight_one():
+    fractions, _ = _labels()
+    logits = torch.randn(2, 9)
+    expected = ((LAYOUT.softmax(logits) - torch.nan_to_num(fractions, nan=0.0)) ** 2).mean(1)
+    assert torch.allclose(_mse(fractions, logits, "zero"), expected, rtol=1e-6)
+    # the zero-filled loss of NaN targets is the masked loss of the same targets filled with 0
+    filled = torch.nan_to_num(fractions, nan=0.0)
+    assert torch.equal(_mse(fractions, logits, "zero"), _mse(filled, logits, "mask"))
+
+
+def test_masked_mse_is_unchanged_by_the_missing_option():
+    fractions, counts = _labels()
+    logits = torch.randn(2, 9)
+    default = LOSSES["mse"].fn(logits, fractions, counts, _ctx())
+    assert torch.equal(_mse(fractions, logits, "mask"), default)
+    asked = ~torch.isnan(fractions)
+    error = torch.where(asked, LAYOUT.softmax(logits) - torch.nan_to_num(fractions), 0)
+    assert torch.equal(default, error.square().sum(1) / 9)
+    assert LossConfig().missing == "mask"
