@@ -30,9 +30,8 @@ from torch import nn
 
 from benchmark.errors import SommelierError
 
-from .augment import (FWHM_TO_SIGMA, REFERENCE_SIZE, Draws, band_gains, blur_radius,
-                      gaussian_blur, in_pixels, jitter_brightness, jitter_contrast,
-                      noise_to_depth, on, resample)
+from .augment import (FWHM_TO_SIGMA, Draws, band_gains, blur_radius, gaussian_blur, in_pixels,
+                      jitter_brightness, jitter_contrast, noise_to_depth, on, resample)
 from .config import Config, build_dataclass
 from .data import batch_pattern
 from .distributed import Processes, single
@@ -209,7 +208,7 @@ class StudyAugment(Augmentation):
         p, size = self.params, x.shape[-1]
         x = jitter_brightness(x, on(draws.uniform(1 - p.brightness, 1 + p.brightness), x))
         x = jitter_contrast(x, on(draws.uniform(1 - p.contrast, 1 + p.contrast), x))
-        sigma = on(draws.uniform(*p.blur_sigma) * size / REFERENCE_SIZE, x)
+        sigma = on(in_pixels(draws.uniform(*p.blur_sigma), size), x)
         x = gaussian_blur(x, sigma, blur_radius(in_pixels(p.blur_sigma[1], size)))
         noise = on(draws.uniform(*p.noise_std), x)
         return (x + noise * draws.normal_like(x)).clamp(0, 1)
@@ -244,7 +243,7 @@ class SurveyAugment(Augmentation):
 
     def views(self, x: torch.Tensor, draws: Draws) -> torch.Tensor:
         p, size, bands = self.params, x.shape[-1], x.shape[1]
-        fwhm = draws.uniform(*p.psf_fwhm) * size / REFERENCE_SIZE
+        fwhm = in_pixels(draws.uniform(*p.psf_fwhm), size)
         x = gaussian_blur(x, on(fwhm * FWHM_TO_SIGMA, x),
                           blur_radius(in_pixels(p.psf_fwhm[1], size) * FWHM_TO_SIGMA))
         x = resample(x, 1 / draws.uniform(*p.pixel_scale))
