@@ -28,6 +28,15 @@ def table_fingerprint(ids: Iterable[str], columns: Mapping[str, np.ndarray]) -> 
     return _digest(parts())
 
 
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of one file, read in chunks (a shard can be larger than memory allows)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def files_fingerprint(root: Path, paths: Iterable[Path]) -> str:
     """Fingerprint of files by their path relative to `root` and their bytes."""
     def parts():

@@ -174,8 +174,8 @@ def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = ()
 
     with atomic_directory(out) as tmp:
         publish.write_dataset(rows, tmp, definition, num_proc=num_proc, progress=progress)
-        publish.write_card(tmp, report, definition, repo)
+        shards = publish.write_card(tmp, report, definition, repo)
         write_json(tmp / IDENTITY_FILE, report.identity)
-        publish.write_manifest(tmp)
+        publish.write_manifest(tmp, known=shards)
     report.out = Path(out)
     return report

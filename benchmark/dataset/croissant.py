@@ -10,9 +10,9 @@ Nothing in it depends on when or where it was built: same folder, same bytes.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from ..fingerprint import file_sha256
 from ..jsonfile import write_json
 from . import layout as D
 
@@ -40,12 +40,16 @@ def shards(root: Path) -> list[Path]:
     return sorted((root / D.DATA_DIR).rglob("*.parquet"))
 
 
-def _file_object(mlc, ctx, root: Path, path: Path):
-    rel = path.relative_to(root).as_posix()
+def shard_digests(root: Path) -> dict[str, str]:
+    """sha256 of every shard by its path in the folder: computed once per build, for
+    croissant.json and then the manifest."""
+    return {p.relative_to(root).as_posix(): file_sha256(p) for p in shards(root)}
+
+
+def _file_object(mlc, ctx, root: Path, rel: str, sha256: str):
     return mlc.FileObject(ctx=ctx, id=rel, name=rel, content_url=rel,
-                          content_size=f"{path.stat().st_size} B",
-                          encoding_formats=[mlc.EncodingFormat.PARQUET],
-                          sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+                          content_size=f"{(root / rel).stat().st_size} B",
+                          encoding_formats=[mlc.EncodingFormat.PARQUET], sha256=sha256)
 
 
 def _record_set(mlc, ctx, survey: str, spec):
@@ -66,13 +70,15 @@ def _record_set(mlc, ctx, survey: str, spec):
                          description=f"The `{survey}` config: one row per galaxy image.")
 
 
-def metadata(root: Path, spec, surveys: list[str], *, name: str, description: str,
-             version: str, license: str, url: str, cite_as: str, keywords: list[str]) -> dict:
-    """The Croissant JSON-LD of the folder `root` (shards already written)."""
+def metadata(root: Path, spec, surveys: list[str], digests: dict[str, str], *, name: str,
+             description: str, version: str, license: str, url: str, cite_as: str,
+             keywords: list[str]) -> dict:
+    """The Croissant JSON-LD of the folder `root` (shards already written; `digests` from
+    `shard_digests`)."""
     import mlcroissant as mlc
 
     ctx = mlc.Context()
-    distribution = [_file_object(mlc, ctx, root, p) for p in shards(root)]
+    distribution = [_file_object(mlc, ctx, root, rel, sha) for rel, sha in digests.items()]
     distribution += [mlc.FileSet(ctx=ctx, id=f"{s}-parquet", name=f"{s}-parquet",
                                  encoding_formats=[mlc.EncodingFormat.PARQUET],
                                  includes=[f"{D.DATA_DIR}/{s}/*.parquet"]) for s in surveys]
@@ -83,6 +89,7 @@ def metadata(root: Path, spec, surveys: list[str], *, name: str, description: st
     return meta.to_json()
 
 
-def write_croissant(root: Path, spec, surveys: list[str], **fields) -> None:
+def write_croissant(root: Path, spec, surveys: list[str], digests: dict[str, str],
+                    **fields) -> None:
     """Write `croissant.json` into `root` (see `metadata` for the fields)."""
-    write_json(root / CROISSANT_FILE, metadata(root, spec, surveys, **fields))
+    write_json(root / CROISSANT_FILE, metadata(root, spec, surveys, digests, **fields))

@@ -8,7 +8,6 @@ compared by their manifests.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +18,11 @@ from . import layout as D
 from .. import registry as R
 from ..atomic import write_text
 from ..errors import SommelierError
+from ..fingerprint import file_sha256
 from ..hub_layout import configs_front_matter, write_split
 from ..tables import markdown_table
 from . import citations
-from .croissant import write_croissant
+from .croissant import shard_digests, write_croissant
 from .identity import identity_markdown
 
 CARD_TEMPLATE = Path(__file__).resolve().parent / "definition" / "card.md"
@@ -295,32 +295,44 @@ def card_body(report, definition, repo: str, bibtex: str, credits: str) -> str:
         credits=credits, bibtex=bibtex)
 
 
-def write_card(root: Path, report, definition, repo: str) -> None:
+def write_card(root: Path, report, definition, repo: str) -> dict[str, str]:
     """The dataset card in both its forms: README.md (Hub metadata, the configs `load_dataset`
-    reads and the datasheet) and croissant.json (the same folder for tools)."""
+    reads and the datasheet) and croissant.json (the same folder for tools). Returns the
+    shards' sha256, which the manifest reuses."""
     simulated = is_simulated(report.sources)
     releases = citations.releases_used(_survey_kinds(report))
     bibtex = citations.bibliography(definition.version, repo, releases)
     credits = "; ".join(f"{r.label} ({r.what})" for r in releases)
     write_text(root / "README.md", front_matter(root, report, definition) + "\n"
                + card_body(report, definition, repo, bibtex, credits))
-    write_croissant(root, features(), list(_configs(report)),
+    digests = shard_digests(root)
+    write_croissant(root, features(), list(_configs(report)), digests,
                     name="galaxy-sommelier" + ("-simulated" if simulated else ""),
                     description=SUMMARY + (" SIMULATED: no row is a real galaxy." if simulated else ""),
                     version=definition.version, license=definition.license,
                     url=f"https://huggingface.co/datasets/{repo}", cite_as=bibtex,
                     keywords=_tags(simulated))
+    return digests
 
 
-def manifest_lines(root: Path) -> list[str]:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != D.MANIFEST
+def manifest_lines(root: Path, known: dict[str, str] | None = None) -> list[str]:
+    """`<sha256>  <path>` of every file but the manifest; `known` digests (by path) are
+    trusted, not recomputed (the build's own shards, hashed once)."""
+    known = known or {}
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.is_file() and p.name != D.MANIFEST
                    and not any(part.startswith(".") for part in p.relative_to(root).parts))
-    return [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}"
-            for p in files]
+    return [f"{known.get(rel) or file_sha256(root / rel)}  {rel}" for rel in files]
 
 
-def write_manifest(root: Path) -> None:
-    write_text(root / D.MANIFEST, "\n".join(manifest_lines(root)) + "\n")
+def write_manifest(root: Path, known: dict[str, str] | None = None) -> None:
+    write_text(root / D.MANIFEST, "\n".join(manifest_lines(root, known)) + "\n")
+
+
+def manifest_files(root: Path) -> list[str]:
+    """The files a (verified) manifest lists, and the manifest itself."""
+    lines = (root / D.MANIFEST).read_text().splitlines()
+    return [line.split("  ", 1)[1] for line in lines] + [D.MANIFEST]
 
 
 def verify_manifest(root: str | Path) -> int:
@@ -356,7 +368,7 @@ def push(folder: str | Path, repo: str, *, revision: str | None = None, private:
     folder = Path(folder)
     verify_manifest(folder)
     check_push_target(folder, repo, allow_simulated)
-    files = [line.split("  ", 1)[1] for line in manifest_lines(folder)] + [D.MANIFEST]
+    files = manifest_files(folder)  # verified just above: no second hashing
     if dry_run:
         return files
     if api is None:
