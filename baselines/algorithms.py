@@ -253,10 +253,15 @@ class SurveyAugment(Augmentation):
 
 
 
+def domain_sums(losses: torch.Tensor, domains: torch.Tensor, n: int) -> torch.Tensor:
+    """(2, n) summed loss and galaxy count of each domain in the batch (differentiable)."""
+    sums = torch.zeros(n, dtype=losses.dtype, device=losses.device).index_add(0, domains, losses)
+    return torch.stack([sums, torch.bincount(domains, minlength=n).to(losses.dtype)])
+
+
 def domain_means(losses: torch.Tensor, domains: torch.Tensor, n: int) -> torch.Tensor:
     """(n,) mean loss of each domain in the batch (differentiable; no host sync)."""
-    sums = torch.zeros(n, dtype=losses.dtype, device=losses.device).index_add(0, domains, losses)
-    counts = torch.bincount(domains, minlength=n).to(losses.dtype)
+    sums, counts = domain_sums(losses, domains, n)
     return sums / counts
 
 
@@ -341,19 +346,19 @@ class GroupDRO(Algorithm):
         self.q = torch.full((domains,), 1 / domains, dtype=torch.float64)
 
     def objective(self, losses: torch.Tensor, batch: Batch, at: Position) -> torch.Tensor:
-        means = domain_means(losses, batch["domains"], self.domains)
-        self.q = exponentiated_step(self.q.to(means.device), self.global_means(
-            losses.detach(), batch["domains"]), self.params.eta)
+        sums = domain_sums(losses, batch["domains"], self.domains)
+        means = sums[0] / sums[1]
+        self.q = exponentiated_step(self.q.to(means.device), self.global_means(means, sums),
+                                    self.params.eta)
         return (self.q.to(means.dtype) * means).sum()
 
-    def global_means(self, losses: torch.Tensor, domains: torch.Tensor) -> torch.Tensor:
-        """Each survey's mean loss over every process's share of the batch."""
+    def global_means(self, means: torch.Tensor, sums: torch.Tensor) -> torch.Tensor:
+        """Each survey's mean loss over every process's share of the batch, from this
+        process's `domain_sums` and the means of them (detached)."""
         if self.processes.world == 1:
-            return domain_means(losses, domains, self.domains).double()
-        sums = torch.zeros(self.domains, dtype=losses.dtype, device=losses.device)
-        counts = torch.bincount(domains, minlength=self.domains).to(losses.dtype)
-        total = self.processes.sum(torch.stack([sums.index_add(0, domains, losses), counts]))
-        return (total[0] / total[1]).to(losses.device)
+            return means.detach().double()
+        total = self.processes.sum(sums.detach())
+        return (total[0] / total[1]).to(means.device)
 
     def state(self) -> dict[str, list[float]]:
         return {"q": self.q.tolist()}
