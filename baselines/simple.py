@@ -25,7 +25,7 @@ from benchmark.errors import SommelierError
 
 from .checkpoint import read_tensors, save_checkpoint
 from .config import HeadConfig
-from .data import Pool, SplitData, TrainingData, default_cache_dir, load_training_data
+from .data import Pool, SplitData, default_cache_dir, load_training_data
 from .distributed import Processes, single
 from .inference import over_pool
 from .model import GalaxyRegressor, architecture, new_model, save_model
