@@ -140,9 +140,10 @@ def build(sources: list[str], out: str | Path, *, id_maps: list[str | Path] = ()
     identity = link(rows, maps, definition.match_radius_arcsec, min_coverage)
     report.identity = identity.audit
     report.links = identity.audit["links"]
-    report.unmatched = [c["survey"] for c in identity.short()]
-    if report.unmatched and not allow_unmatched:
-        raise SommelierError(coverage_refusal(identity.short(), rows, maps))
+    short = identity.short()
+    report.unmatched = [c["survey"] for c in short]
+    if short and not allow_unmatched:
+        raise SommelierError(coverage_refusal(short, rows, maps))
     rows["group_id"] = identity.group_id
     rows["split"] = assign_splits(rows, definition)
 

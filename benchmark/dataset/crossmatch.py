@@ -103,16 +103,17 @@ def group_ids(rows: pd.DataFrame, edges: tuple[np.ndarray, np.ndarray]) -> pd.Se
     b = np.concatenate([edges[1], first])
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(len(ids), len(ids)))
     _, label = connected_components(graph, directed=False)
-    rank = rows["survey"].map(_SURVEY_RANK).fillna(len(_SURVEY_RANK)).to_numpy()
+    rank = rows["survey"].map(SURVEY_RANK).fillna(len(SURVEY_RANK)).to_numpy()
     by_order = np.lexsort((ids, rank))
     name = pd.Series(ids[by_order]).groupby(label[by_order], sort=False).first()
     return pd.Series(name.reindex(label).to_numpy(), index=rows.index, name="group_id")
 
 
-_SURVEY_RANK = {s: k for k, s in enumerate(R.SURVEYS)}
+#: Registry order of the surveys: group names and survey pairs are spelled in it.
+SURVEY_RANK = {s: k for k, s in enumerate(R.SURVEYS)}
 
 
 def overlap_counts(rows: pd.DataFrame) -> dict[str, int]:
     """How many groups hold a member of each combination of surveys."""
-    members = rows.groupby("group_id")["survey"].agg(lambda s: "+".join(sorted(set(s), key=_SURVEY_RANK.get)))
+    members = rows.groupby("group_id")["survey"].agg(lambda s: "+".join(sorted(set(s), key=SURVEY_RANK.get)))
     return {k: int(v) for k, v in members.value_counts().sort_index().items()}

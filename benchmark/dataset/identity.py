@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import registry as R
 from ..tables import markdown_table
-from .crossmatch import group_ids, map_links, map_name, sky_pairs
+from .crossmatch import SURVEY_RANK, group_ids, map_links, map_name, sky_pairs
 
 #: Near misses: unlinked pairs closer than this many match radii.
 NEAR_MISS_FACTOR = 3.0
@@ -45,9 +45,8 @@ class Identity:
 
 
 def _pair_name(surveys: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    rank = {s: k for k, s in enumerate(R.SURVEYS)}
     left, right = surveys[a], surveys[b]
-    swap = np.array([rank.get(x, 99) > rank.get(y, 99) for x, y in zip(left, right)], dtype=bool)
+    swap = np.array([SURVEY_RANK[x] > SURVEY_RANK[y] for x, y in zip(left, right)], dtype=bool)
     first, second = np.where(swap, right, left), np.where(swap, left, right)
     return np.array([f"{x}-{y}" for x, y in zip(first, second)], dtype=object)
 

@@ -215,7 +215,7 @@ PAIRED_TEXT = ("Entries that also predict the optical views of the UKIDSS test g
                "means; a part below 0 cancels another).")
 
 
-def paired_rows(group: Group) -> list[PairedRow]:
+def paired_view(group: Group) -> list[PairedRow]:
     return [PairedRow(r, survey, p["macro"], p["galaxies"])
             for rows in group.tracks.values() for r in rows for survey, p in r.paired.items()]
 
@@ -270,7 +270,7 @@ def markdown_table(board: Board) -> str:
         if group.references:
             parts.append("**Reference rows** (the same truth and bootstrap draws)")
             parts.append(_md_table(REFERENCE_COLUMNS, group.references))
-        if paired := paired_rows(group):
+        if paired := paired_view(group):
             parts.append(f"**Paired consistency** ({_md(PAIRED_TEXT)})")
             parts.append(_md_table(PAIRED_COLUMNS, paired))
     if not board.groups:
@@ -371,7 +371,7 @@ def html_page(board: Board, plot_png: bytes) -> str:
             ranked.append(_html_table(REFERENCE_COLUMNS, group.references,
                                       lambda r: {"reference": r.key}, kind="references",
                                       dataset=group.fingerprint))
-        if paired := paired_rows(group):
+        if paired := paired_view(group):
             ranked.append(f'<h4>Paired consistency</h4><p class="note">{_esc(PAIRED_TEXT)}</p>')
             ranked.append(_html_table(PAIRED_COLUMNS, paired,
                                       lambda p: {"slug": p.row.sub.slug, "view": p.survey},

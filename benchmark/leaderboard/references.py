@@ -46,6 +46,7 @@ class Reference:
                 "primary": {"value": self.primary, "ci": self.ci}, "features": self.features}
 
 
+VOTE_NOISE = "vote_noise"  # the key of the row an entry's gap closed is measured against
 FLOOR = Reference("floor", "Constant (floor)",
                   "any prediction that ignores the image: r 0", 0.0, None,
                   dict.fromkeys(R.BENCHMARK_FEATURES, 0.0))
@@ -82,9 +83,6 @@ def _vote_noise(truth: TruthSource, options: ScoreOptions) -> Reference | None:
         tuple(summary["macro"]["ci"]) if summary["macro"]["ci"] is not None else None,
         {f: b["r"] for f, b in summary["features"].items()},
         None if c.replicates is None else c.replicates.mean(axis=1))
-
-
-VOTE_NOISE = "vote_noise"
 
 
 def references(truth: TruthSource, options: ScoreOptions) -> list[Reference]:
